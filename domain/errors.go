@@ -1,0 +1,72 @@
+package domain
+
+import "errors"
+
+// Errors callers branch on with errors.Is. Transports map each of them to one
+// HTTP status in exactly one place; adapters wrap them with context.
+var (
+	// ErrValidation is matched by every input-validation error (invalid
+	// email, password policy, paging bounds): errors.Is(err, ErrValidation)
+	// tells "the caller sent well-formed but unacceptable values".
+	ErrValidation = errors.New("authadmin: invalid input")
+
+	// ErrInvalidEmail reports an email that is not a single plain address.
+	ErrInvalidEmail = validationError("authadmin: invalid email address")
+	// ErrPasswordRequired reports an empty password.
+	ErrPasswordRequired = validationError("authadmin: password is required")
+	// ErrPasswordTooShort reports a password under the policy's minimum length.
+	ErrPasswordTooShort = validationError("authadmin: password is too short")
+	// ErrPasswordTooLong reports a password over MaxPasswordBytes bytes.
+	ErrPasswordTooLong = validationError("authadmin: password is longer than 72 bytes")
+	// ErrInvalidPage reports a limit or offset outside the accepted range.
+	ErrInvalidPage = validationError("authadmin: invalid page")
+
+	// ErrUserNotFound reports that no user has the given email.
+	ErrUserNotFound = errors.New("authadmin: user not found")
+	// ErrEmailTaken reports that the email is already registered, in any
+	// letter case.
+	ErrEmailTaken = errors.New("authadmin: email already registered")
+	// ErrConflict reports that a user changed between being read and being
+	// written: the write was not applied and the caller should read again.
+	ErrConflict = errors.New("authadmin: user was changed concurrently")
+
+	// ErrInvalidCredentials reports an unknown email or a wrong password;
+	// the two are deliberately indistinguishable.
+	ErrInvalidCredentials = errors.New("authadmin: invalid email or password")
+	// ErrAccountPending reports a right password on an account that still
+	// awaits an administrator's approval.
+	ErrAccountPending = errors.New("authadmin: account awaits approval")
+	// ErrAccountRejected reports a right password on a rejected account.
+	ErrAccountRejected = errors.New("authadmin: account was rejected")
+	// ErrIncorrectPassword reports a wrong current password on a password
+	// change.
+	ErrIncorrectPassword = errors.New("authadmin: current password is incorrect")
+	// ErrPasswordMismatch is what a PasswordHasher returns when a password
+	// does not match a hash.
+	ErrPasswordMismatch = errors.New("authadmin: password does not match")
+
+	// ErrInvalidToken reports a token that is missing, malformed, expired,
+	// tampered with, or no longer valid for its user (rejected, deleted,
+	// password changed since it was issued).
+	ErrInvalidToken = errors.New("authadmin: invalid token")
+	// ErrForbidden reports an authenticated principal that may not perform
+	// the operation (a non-admin calling an admin operation).
+	ErrForbidden = errors.New("authadmin: forbidden")
+	// ErrPasswordChangeRequired reports an admin who still uses the built-in
+	// default password: admin operations are refused until it is changed.
+	ErrPasswordChangeRequired = errors.New("authadmin: change the default admin password first")
+	// ErrCannotRejectAdmin reports an attempt to reject an administrator.
+	ErrCannotRejectAdmin = errors.New("authadmin: an admin cannot be rejected")
+	// ErrReservedClaim reports an extra claim whose name is reserved (see
+	// IsReservedClaim); errors wrapping it name the claim.
+	ErrReservedClaim = errors.New("authadmin: reserved claim")
+)
+
+// validationError is the type of the sentinels that also match ErrValidation.
+type validationError string
+
+func (e validationError) Error() string { return string(e) }
+
+// Is reports whether target is ErrValidation, so that every validation
+// sentinel (and every error wrapping one) matches it.
+func (e validationError) Is(target error) bool { return target == ErrValidation }

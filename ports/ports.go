@@ -1,0 +1,85 @@
+// Package ports declares the interfaces the authadmin core needs from the
+// outside world: where users are stored, how passwords are hashed, and how
+// tokens are signed and verified. The use cases depend only on these, so any
+// implementation can be plugged in and the use cases tested with fakes.
+//
+// (Some hexagonal codebases call inbound HTTP handlers "ports" too; here the
+// inbound side lives in transport/ and ports/ holds the driven interfaces.)
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/authadmin/authadmin/domain"
+)
+
+// UserRepository stores users. It is the interface to implement for a custom
+// store; ports/storetest checks an implementation against this contract.
+//
+// Emails are matched case-insensitively: implementations index users by
+// domain.EmailKey(email) and store that form in User.Email, so
+// "Ann@Example.com" and "ann@example.com" are the same user.
+//
+// Users are values: what a method returns must not share state with what the
+// store keeps, and a User passed in may be reused by the caller afterwards.
+//
+// Implementations must be safe for concurrent use.
+type UserRepository interface {
+	// FindByEmail returns the user with the given email, or an error wrapping
+	// domain.ErrUserNotFound.
+	FindByEmail(ctx context.Context, email string) (domain.User, error)
+
+	// Create stores a new user with Revision 1 (whatever u.Revision holds).
+	// If a user with the same email exists, in any letter case, it stores
+	// nothing and returns an error wrapping domain.ErrEmailTaken; of many
+	// concurrent Creates of one email exactly one succeeds.
+	Create(ctx context.Context, u domain.User) error
+
+	// Update replaces the stored user with the same email by u, but only if
+	// the stored Revision equals u.Revision; it then stores u with Revision
+	// u.Revision+1. If the stored Revision differs it changes nothing and
+	// returns an error wrapping domain.ErrConflict; if no such user exists,
+	// an error wrapping domain.ErrUserNotFound. The check and the write are
+	// one atomic step, so no concurrent update is ever lost.
+	Update(ctx context.Context, u domain.User) error
+
+	// ListPending returns at most limit users whose Status is
+	// domain.StatusPending, skipping the first offset of them, oldest
+	// CreatedAt first (ties broken by email). It returns an empty, non-nil
+	// slice when there are none. Callers pass limit >= 1 and offset >= 0.
+	ListPending(ctx context.Context, limit, offset int) ([]domain.User, error)
+
+	// EnsureAdmin stores u (with Revision 1) only if no user with its email
+	// exists, and reports whether it did. It never modifies an existing
+	// user, whatever u holds, and of concurrent calls for one email exactly
+	// one reports true.
+	EnsureAdmin(ctx context.Context, u domain.User) (created bool, err error)
+}
+
+// PasswordHasher turns passwords into hashes and checks them.
+// Implementations must be safe for concurrent use.
+type PasswordHasher interface {
+	// Hash returns an encoded hash of password, salted so that two calls
+	// give different results.
+	Hash(ctx context.Context, password string) (string, error)
+
+	// Compare returns nil if password matches hash, an error wrapping
+	// domain.ErrPasswordMismatch if it does not, and another error if the
+	// hash cannot be used. It costs the same whether or not they match.
+	Compare(ctx context.Context, hash, password string) error
+}
+
+// TokenCodec signs claims into an access token and verifies tokens.
+// Implementations must be safe for concurrent use.
+type TokenCodec interface {
+	// Encode signs c. It refuses extra claims that are reserved
+	// (domain.ErrReservedClaim) or cannot be encoded.
+	Encode(c domain.Claims) (string, error)
+
+	// Decode verifies token as of now (signature, algorithm, expiry, issue
+	// time) and returns its claims, or an error wrapping
+	// domain.ErrInvalidToken. It does not know about users: whether the
+	// subject still exists and may log in is the use case's check.
+	Decode(token string, now time.Time) (domain.Claims, error)
+}
