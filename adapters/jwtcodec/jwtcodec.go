@@ -1,0 +1,225 @@
+// Package jwtcodec implements ports.TokenCodec with HMAC-signed JSON Web
+// Tokens (github.com/golang-jwt/jwt/v5).
+//
+// Decode accepts only the configured algorithm (never "none"), requires
+// "exp", "iat", "sub", "is_admin" and "ver", refuses an "iat" or "nbf" in the
+// future (beyond the leeway), decodes base64 strictly, and refuses tokens
+// longer than MaxTokenBytes before parsing them. When an issuer or audience
+// is configured, tokens must carry it.
+package jwtcodec
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authadmin/authadmin/domain"
+	"github.com/authadmin/authadmin/ports"
+)
+
+// Defaults for Config's zero values.
+const (
+	DefaultAlgorithm     = "HS256"
+	DefaultLeeway        = 5 * time.Second
+	DefaultMaxTokenBytes = 8 << 10
+)
+
+// ErrKeyTooShort reports a configured secret shorter than the algorithm's
+// hash size.
+var ErrKeyTooShort = errors.New("jwtcodec: secret key shorter than the algorithm's hash size")
+
+// Config configures a Codec. The zero value is usable: HS256 with a random
+// per-process key (every restart invalidates issued tokens, and instances do
+// not accept each other's tokens; a warning is logged).
+type Config struct {
+	// Secret is the HMAC key. It must be at least as long as the algorithm's
+	// hash: 32 bytes for HS256, 48 for HS384, 64 for HS512. Nil means a
+	// random key for this process.
+	Secret []byte
+	// Algorithm is "HS256" (default), "HS384" or "HS512". Only this
+	// algorithm is accepted when decoding.
+	Algorithm string
+	// Issuer and Audience, when set, are written into every token and
+	// required on decode.
+	Issuer   string
+	Audience string
+	// Leeway is the clock skew tolerated on "exp", "nbf" and "iat". Zero
+	// means DefaultLeeway; a negative value means none.
+	Leeway time.Duration
+	// MaxTokenBytes caps the length of a token Decode will parse. Zero
+	// means DefaultMaxTokenBytes.
+	MaxTokenBytes int
+	// Logger receives the random-key warning (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Codec signs and verifies tokens. It is safe for concurrent use.
+type Codec struct {
+	method   *jwt.SigningMethodHMAC
+	key      []byte
+	issuer   string
+	audience string
+	leeway   time.Duration
+	maxBytes int
+}
+
+var _ ports.TokenCodec = (*Codec)(nil)
+
+var methods = map[string]*jwt.SigningMethodHMAC{
+	"HS256": jwt.SigningMethodHS256,
+	"HS384": jwt.SigningMethodHS384,
+	"HS512": jwt.SigningMethodHS512,
+}
+
+// New validates cfg and returns a Codec.
+func New(cfg Config) (*Codec, error) {
+	alg := cfg.Algorithm
+	if alg == "" {
+		alg = DefaultAlgorithm
+	}
+	method, ok := methods[alg]
+	if !ok {
+		return nil, fmt.Errorf("jwtcodec: unsupported algorithm %q (want HS256, HS384 or HS512)", alg)
+	}
+	minKey := method.Hash.Size()
+	key := bytes.Clone(cfg.Secret)
+	if key == nil {
+		key = make([]byte, minKey)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("jwtcodec: generate key: %w", err)
+		}
+		logger := cfg.Logger
+		if logger == nil {
+			logger = slog.Default()
+		}
+		logger.Warn("jwtcodec: no secret key configured; using a random key for this process: tokens die with the process and other instances refuse them")
+	} else if len(key) < minKey {
+		return nil, fmt.Errorf("%w: %s needs at least %d bytes, got %d", ErrKeyTooShort, alg, minKey, len(key))
+	}
+	c := &Codec{
+		method:   method,
+		key:      key,
+		issuer:   cfg.Issuer,
+		audience: cfg.Audience,
+		leeway:   cfg.Leeway,
+		maxBytes: cfg.MaxTokenBytes,
+	}
+	if c.leeway == 0 {
+		c.leeway = DefaultLeeway
+	} else if c.leeway < 0 {
+		c.leeway = 0
+	}
+	if c.maxBytes <= 0 {
+		c.maxBytes = DefaultMaxTokenBytes
+	}
+	return c, nil
+}
+
+// Algorithm returns the JWT "alg" the codec signs with and accepts.
+func (c *Codec) Algorithm() string { return c.method.Alg() }
+
+// Encode signs claims. Extra claims with reserved names are refused with an
+// error wrapping domain.ErrReservedClaim.
+func (c *Codec) Encode(claims domain.Claims) (string, error) {
+	if err := domain.CheckExtraClaims(claims.Extra); err != nil {
+		return "", fmt.Errorf("jwtcodec: %w", err)
+	}
+	if claims.Subject == "" {
+		return "", errors.New("jwtcodec: claims have no subject")
+	}
+	m := jwt.MapClaims(claims.Map())
+	if c.issuer != "" {
+		m[domain.ClaimIssuer] = c.issuer
+	}
+	if c.audience != "" {
+		m[domain.ClaimAudience] = c.audience
+	}
+	s, err := jwt.NewWithClaims(c.method, m).SignedString(c.key)
+	if err != nil {
+		return "", fmt.Errorf("jwtcodec: sign: %w", err)
+	}
+	return s, nil
+}
+
+// Decode verifies token as of now and returns its claims. Every failure
+// wraps domain.ErrInvalidToken.
+func (c *Codec) Decode(token string, now time.Time) (domain.Claims, error) {
+	if len(token) > c.maxBytes {
+		return domain.Claims{}, fmt.Errorf("%w: longer than %d bytes", domain.ErrInvalidToken, c.maxBytes)
+	}
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods([]string{c.method.Alg()}),
+		jwt.WithJSONNumber(),
+		jwt.WithStrictDecoding(),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(c.leeway),
+		jwt.WithTimeFunc(func() time.Time { return now }),
+	}
+	if c.issuer != "" {
+		opts = append(opts, jwt.WithIssuer(c.issuer))
+	}
+	if c.audience != "" {
+		opts = append(opts, jwt.WithAudience(c.audience))
+	}
+	m := jwt.MapClaims{}
+	_, err := jwt.NewParser(opts...).ParseWithClaims(token, m, func(*jwt.Token) (any, error) { return c.key, nil })
+	if err != nil {
+		return domain.Claims{}, fmt.Errorf("%w: %w", domain.ErrInvalidToken, err)
+	}
+	claims, err := fromMap(m)
+	if err != nil {
+		return domain.Claims{}, fmt.Errorf("%w: %w", domain.ErrInvalidToken, err)
+	}
+	return claims, nil
+}
+
+// fromMap turns verified JWT claims into domain.Claims, checking the types
+// of the claims the library relies on.
+func fromMap(m jwt.MapClaims) (domain.Claims, error) {
+	var c domain.Claims
+	var ok bool
+	if c.Subject, ok = m[domain.ClaimSubject].(string); !ok || c.Subject == "" {
+		return c, errors.New("claim sub missing or not a string")
+	}
+	if c.IsAdmin, ok = m[domain.ClaimIsAdmin].(bool); !ok {
+		return c, errors.New("claim is_admin missing or not a boolean")
+	}
+	ver, ok := m[domain.ClaimVersion].(json.Number)
+	if !ok {
+		return c, errors.New("claim ver missing or not a number")
+	}
+	v, err := ver.Int64()
+	if err != nil || v < 0 {
+		return c, errors.New("claim ver is not a non-negative integer")
+	}
+	c.TokenVersion = v
+	iat, err := m.GetIssuedAt()
+	if err != nil || iat == nil {
+		return c, errors.New("claim iat missing or not a number")
+	}
+	exp, err := m.GetExpirationTime()
+	if err != nil || exp == nil {
+		return c, errors.New("claim exp missing or not a number")
+	}
+	c.IssuedAt, c.ExpiresAt = iat.Time, exp.Time
+	if !c.ExpiresAt.After(c.IssuedAt) {
+		return c, errors.New("claim exp is not after iat")
+	}
+	for k, v := range m {
+		if domain.IsReservedClaim(k) {
+			continue
+		}
+		if c.Extra == nil {
+			c.Extra = make(map[string]any, len(m))
+		}
+		c.Extra[k] = domain.NormalizeClaimValue(v)
+	}
+	return c, nil
+}
