@@ -11,9 +11,10 @@ const MaxEmailBytes = 254
 
 const maxLocalPartBytes = 64
 
-// NormalizeEmail trims surrounding white space, lower-cases s and checks that
-// the result is a single plain address: local@domain, ASCII only, no display
-// name, no quoting, no comments, no control characters, at most
+// NormalizeEmail trims surrounding spaces, lower-cases s and checks that the
+// result is a single plain address: local@domain, ASCII only, no display
+// name, no quoting, no comments, no control characters anywhere (CR, LF, NUL
+// and tab are refused, not trimmed), at most
 // MaxEmailBytes bytes, and a domain of at least two DNS labels. Anything else
 // is an error wrapping ErrInvalidEmail.
 //
@@ -22,6 +23,11 @@ const maxLocalPartBytes = 64
 // look-alike characters (Cyrillic "а" for Latin "a") would otherwise make a
 // second account that reads like an existing one.
 func NormalizeEmail(s string) (string, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			return "", fmt.Errorf("%w: control character %q", ErrInvalidEmail, rune(c))
+		}
+	}
 	e := strings.ToLower(strings.TrimSpace(s))
 	if e == "" {
 		return "", fmt.Errorf("%w: empty", ErrInvalidEmail)

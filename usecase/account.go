@@ -1,0 +1,307 @@
+package usecase
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/authadmin/authadmin/domain"
+)
+
+// Register creates a pending, non-admin account. The email is normalised
+// (domain.NormalizeEmail) and the password must meet the policy; an email
+// already registered in any letter case gives domain.ErrEmailTaken.
+func (s *Service) Register(ctx context.Context, email, password string) (domain.User, error) {
+	email, err := domain.NormalizeEmail(email)
+	if err != nil {
+		return domain.User{}, err
+	}
+	if err := s.policy.Check(password); err != nil {
+		return domain.User{}, err
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return domain.User{}, fmt.Errorf("usecase: register: %w", err)
+	}
+	now := s.now().UTC()
+	u := domain.User{
+		Email:        email,
+		PasswordHash: hash,
+		Status:       domain.StatusPending,
+		CreatedAt:    now,
+		UpdatedAt:    now,
+	}
+	if err := s.users.Create(ctx, u); err != nil {
+		return domain.User{}, fmt.Errorf("usecase: register: %w", err)
+	}
+	u.Revision = 1
+	s.audit(ctx, "registered", "email", email)
+	return u, nil
+}
+
+// LoginRequest is what Login needs: the credentials and, optionally, extra
+// claims to put in the token (as the original package's
+// login(..., extra_claims={...})).
+type LoginRequest struct {
+	Email    string
+	Password string
+	// ExtraClaims are added to the token after those of Config.ExtraClaims,
+	// overriding them key by key. Reserved names are refused
+	// (domain.ErrReservedClaim).
+	ExtraClaims map[string]any
+}
+
+// Token is an issued access token.
+type Token struct {
+	// AccessToken is the signed token to send as "Authorization: Bearer".
+	AccessToken string
+	// TokenType is always "bearer" (OAuth2's token_type).
+	TokenType string
+	// ExpiresIn is the token's lifetime from issue (OAuth2's expires_in).
+	ExpiresIn time.Duration
+	// Claims are the token's claims.
+	Claims domain.Claims
+}
+
+// Login checks the credentials and issues a token.
+//
+// An unknown email and a wrong password give the same error,
+// domain.ErrInvalidCredentials, after the same work: an unknown email still
+// pays one hash comparison. Only once the password is verified does Login
+// reveal that the account is pending (domain.ErrAccountPending) or rejected
+// (domain.ErrAccountRejected).
+func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
+	if err := domain.CheckExtraClaims(req.ExtraClaims); err != nil {
+		return Token{}, fmt.Errorf("usecase: login: %w", err)
+	}
+	email, err := domain.NormalizeEmail(req.Email)
+	if err != nil {
+		return Token{}, err
+	}
+	if err := domain.CheckPasswordInput(req.Password); err != nil {
+		return Token{}, err
+	}
+	u, err := s.users.FindByEmail(ctx, email)
+	switch {
+	case errors.Is(err, domain.ErrUserNotFound):
+		// Pay for one comparison, as a wrong password would, then fail the
+		// same way.
+		_ = s.hasher.Compare(ctx, s.dummyHash, req.Password)
+		s.audit(ctx, "login_failed", "email", email)
+		return Token{}, domain.ErrInvalidCredentials
+	case err != nil:
+		return Token{}, fmt.Errorf("usecase: login: %w", err)
+	}
+	if err := s.hasher.Compare(ctx, u.PasswordHash, req.Password); err != nil {
+		if errors.Is(err, domain.ErrPasswordMismatch) {
+			s.audit(ctx, "login_failed", "email", email)
+			return Token{}, domain.ErrInvalidCredentials
+		}
+		return Token{}, fmt.Errorf("usecase: login: %w", err)
+	}
+	switch u.Status {
+	case domain.StatusApproved:
+	case domain.StatusPending:
+		return Token{}, domain.ErrAccountPending
+	default:
+		return Token{}, domain.ErrAccountRejected
+	}
+	extra, err := s.extraClaims(ctx, u, req.ExtraClaims)
+	if err != nil {
+		return Token{}, err
+	}
+	issued := s.now().UTC().Truncate(time.Second)
+	claims := domain.Claims{
+		Subject:      u.Email,
+		IsAdmin:      u.IsAdmin,
+		TokenVersion: u.TokenVersion,
+		IssuedAt:     issued,
+		ExpiresAt:    issued.Add(s.ttl).Truncate(time.Second),
+		Extra:        extra,
+	}
+	access, err := s.tokens.Encode(claims)
+	if err != nil {
+		return Token{}, fmt.Errorf("usecase: login: %w", err)
+	}
+	s.audit(ctx, "login_succeeded", "email", email)
+	return Token{
+		AccessToken: access,
+		TokenType:   "bearer",
+		ExpiresIn:   claims.ExpiresAt.Sub(claims.IssuedAt),
+		Claims:      claims,
+	}, nil
+}
+
+// extraClaims merges the hook's claims and the request's (the request wins)
+// into a new map, refusing reserved names.
+func (s *Service) extraClaims(ctx context.Context, u domain.User, fromRequest map[string]any) (map[string]any, error) {
+	var extra map[string]any
+	if s.extra != nil {
+		hooked, err := s.extra(ctx, u)
+		if err != nil {
+			return nil, fmt.Errorf("usecase: login: extra claims hook: %w", err)
+		}
+		if err := domain.CheckExtraClaims(hooked); err != nil {
+			return nil, fmt.Errorf("usecase: login: extra claims hook: %w", err)
+		}
+		extra = maps.Clone(hooked)
+	}
+	if len(fromRequest) > 0 {
+		if extra == nil {
+			extra = make(map[string]any, len(fromRequest))
+		}
+		maps.Copy(extra, fromRequest)
+	}
+	return extra, nil
+}
+
+// Authenticate verifies an access token and checks that its user still
+// exists, is approved, has the same admin flag, and has not changed password
+// (or been rejected) since the token was issued. Every failure wraps
+// domain.ErrInvalidToken. The returned Claims are the principal the other
+// use cases take.
+func (s *Service) Authenticate(ctx context.Context, token string) (domain.Claims, error) {
+	claims, err := s.tokens.Decode(token, s.now())
+	if err != nil {
+		return domain.Claims{}, err
+	}
+	if _, err := s.principalUser(ctx, claims); err != nil {
+		return domain.Claims{}, err
+	}
+	return claims, nil
+}
+
+// principalUser loads the user a principal names and checks that the
+// principal is still valid for it.
+func (s *Service) principalUser(ctx context.Context, p domain.Claims) (domain.User, error) {
+	u, err := s.users.FindByEmail(ctx, p.Subject)
+	switch {
+	case errors.Is(err, domain.ErrUserNotFound):
+		return domain.User{}, fmt.Errorf("%w: user no longer exists", domain.ErrInvalidToken)
+	case err != nil:
+		return domain.User{}, fmt.Errorf("usecase: load principal: %w", err)
+	}
+	if err := checkPrincipal(u, p); err != nil {
+		return domain.User{}, err
+	}
+	return u, nil
+}
+
+// checkPrincipal reports, as an error wrapping domain.ErrInvalidToken, why a
+// principal is no longer valid for its (freshly read) user.
+func checkPrincipal(u domain.User, p domain.Claims) error {
+	switch {
+	case !u.IsApproved():
+		return fmt.Errorf("%w: user is no longer approved", domain.ErrInvalidToken)
+	case u.TokenVersion != p.TokenVersion:
+		return fmt.Errorf("%w: token predates a password change or rejection", domain.ErrInvalidToken)
+	case u.IsAdmin != p.IsAdmin:
+		return fmt.Errorf("%w: the user's admin flag changed", domain.ErrInvalidToken)
+	}
+	return nil
+}
+
+// Me returns the principal's account as stored now.
+func (s *Service) Me(ctx context.Context, p domain.Claims) (domain.User, error) {
+	return s.principalUser(ctx, p)
+}
+
+// ChangePassword replaces the principal's password after checking the
+// current one (domain.ErrIncorrectPassword if wrong). The new password must
+// meet the policy. It raises the user's token version, so every token issued
+// before, the caller's included, stops working.
+func (s *Service) ChangePassword(ctx context.Context, p domain.Claims, current, next string) error {
+	if err := s.policy.Check(next); err != nil {
+		return err
+	}
+	if domain.CheckPasswordInput(current) != nil {
+		return domain.ErrIncorrectPassword
+	}
+	u, err := s.principalUser(ctx, p)
+	if err != nil {
+		return err
+	}
+	if err := s.verify(ctx, u.PasswordHash, current); err != nil {
+		return err
+	}
+	verified := u.PasswordHash
+	hash, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return fmt.Errorf("usecase: change password: %w", err)
+	}
+	_, err = s.updateUser(ctx, p.Subject, func(u *domain.User) error {
+		// On a retry u is read afresh: a password change or rejection in
+		// between raised the token version and ends here. The hash differs
+		// from the verified one only if something outside the use cases
+		// changed it; then the current password is checked again.
+		if err := checkPrincipal(*u, p); err != nil {
+			return err
+		}
+		if u.PasswordHash != verified {
+			if err := s.verify(ctx, u.PasswordHash, current); err != nil {
+				return err
+			}
+			verified = u.PasswordHash
+		}
+		u.PasswordHash = hash
+		u.TokenVersion++
+		u.MustChangePassword = u.IsAdmin && next == DefaultAdminPassword
+		return nil
+	})
+	if errors.Is(err, domain.ErrUserNotFound) {
+		return fmt.Errorf("%w: user no longer exists", domain.ErrInvalidToken)
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, "password_changed", "email", p.Subject)
+	return nil
+}
+
+// verify compares password with hash, turning a mismatch into
+// domain.ErrIncorrectPassword.
+func (s *Service) verify(ctx context.Context, hash, password string) error {
+	err := s.hasher.Compare(ctx, hash, password)
+	switch {
+	case errors.Is(err, domain.ErrPasswordMismatch):
+		return domain.ErrIncorrectPassword
+	case err != nil:
+		return fmt.Errorf("usecase: check password: %w", err)
+	}
+	return nil
+}
+
+// errUnchanged tells updateUser that the change is already in place and
+// nothing needs writing.
+var errUnchanged = errors.New("usecase: unchanged")
+
+// updateUser runs a read-modify-write cycle on one user, retrying from a
+// fresh read when the store reports domain.ErrConflict. change edits the
+// user in place, returns errUnchanged to write nothing, or another error to
+// abort. It returns the user as stored afterwards.
+func (s *Service) updateUser(ctx context.Context, email string, change func(*domain.User) error) (domain.User, error) {
+	for attempt := 0; attempt < maxWriteAttempts; attempt++ {
+		u, err := s.users.FindByEmail(ctx, email)
+		if err != nil {
+			return domain.User{}, err
+		}
+		switch err := change(&u); {
+		case errors.Is(err, errUnchanged):
+			return u, nil
+		case err != nil:
+			return domain.User{}, err
+		}
+		u.UpdatedAt = s.now().UTC()
+		err = s.users.Update(ctx, u)
+		if err == nil {
+			u.Revision++
+			return u, nil
+		}
+		if !errors.Is(err, domain.ErrConflict) {
+			return domain.User{}, fmt.Errorf("usecase: update user: %w", err)
+		}
+	}
+	return domain.User{}, fmt.Errorf("usecase: update user: gave up after %d attempts: %w", maxWriteAttempts, domain.ErrConflict)
+}
