@@ -23,6 +23,8 @@ import (
 //
 // Users are values: what a method returns must not share state with what the
 // store keeps, and a User passed in may be reused by the caller afterwards.
+// Stores keep times to at least microsecond precision (the use cases
+// truncate to the microsecond) and may return them in any location.
 //
 // Implementations must be safe for concurrent use.
 type UserRepository interface {
@@ -46,7 +48,8 @@ type UserRepository interface {
 
 	// ListPending returns at most limit users whose Status is
 	// domain.StatusPending, skipping the first offset of them, oldest
-	// CreatedAt first (ties broken by email). It returns an empty, non-nil
+	// CreatedAt first (ties broken by email in byte order, COLLATE "C" in
+	// SQL terms). It returns an empty, non-nil
 	// slice when there are none. Callers pass limit >= 1 and offset >= 0.
 	ListPending(ctx context.Context, limit, offset int) ([]domain.User, error)
 
