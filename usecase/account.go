@@ -25,7 +25,7 @@ func (s *Service) Register(ctx context.Context, email, password string) (domain.
 	if err != nil {
 		return domain.User{}, fmt.Errorf("usecase: register: %w", err)
 	}
-	now := s.now().UTC()
+	now := s.timestamp()
 	u := domain.User{
 		Email:        email,
 		PasswordHash: hash,
@@ -293,7 +293,7 @@ func (s *Service) updateUser(ctx context.Context, email string, change func(*dom
 		case err != nil:
 			return domain.User{}, err
 		}
-		u.UpdatedAt = s.now().UTC()
+		u.UpdatedAt = s.timestamp()
 		err = s.users.Update(ctx, u)
 		if err == nil {
 			u.Revision++

@@ -107,7 +107,7 @@ func (s *Service) EnsureAdmin(ctx context.Context) (created bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("usecase: ensure admin: %w", err)
 	}
-	now := s.now().UTC()
+	now := s.timestamp()
 	u = domain.User{
 		Email:              s.admin,
 		PasswordHash:       hash,

@@ -151,3 +151,7 @@ func (s *Service) PasswordPolicy() domain.PasswordPolicy { return s.policy }
 func (s *Service) audit(ctx context.Context, event string, attrs ...any) {
 	s.log.InfoContext(ctx, "authadmin: "+event, append([]any{"event", event}, attrs...)...)
 }
+
+// timestamp is the time stored in CreatedAt and UpdatedAt: UTC, truncated to
+// the microsecond that every store keeps.
+func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

@@ -1,0 +1,241 @@
+package usecase_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/authadmin/authadmin/adapters/bcrypthash"
+	"github.com/authadmin/authadmin/adapters/jwtcodec"
+	"github.com/authadmin/authadmin/adapters/memstore"
+	"github.com/authadmin/authadmin/domain"
+	"github.com/authadmin/authadmin/ports"
+	"github.com/authadmin/authadmin/usecase"
+)
+
+// testKey is a 32-byte HS256 key for tests.
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+// clock is a settable time source.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// countingHasher wraps a real bcrypt hasher and records the cost of every
+// hash it is asked to compare against.
+type countingHasher struct {
+	ports.PasswordHasher
+	mu           sync.Mutex
+	compareCosts []int
+	hashes       atomic.Int64
+}
+
+func (h *countingHasher) Hash(ctx context.Context, pw string) (string, error) {
+	h.hashes.Add(1)
+	return h.PasswordHasher.Hash(ctx, pw)
+}
+
+func (h *countingHasher) Compare(ctx context.Context, hash, pw string) error {
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil {
+		cost = -1
+	}
+	h.mu.Lock()
+	h.compareCosts = append(h.compareCosts, cost)
+	h.mu.Unlock()
+	return h.PasswordHasher.Compare(ctx, hash, pw)
+}
+
+// takeCompares returns the costs recorded since the last call.
+func (h *countingHasher) takeCompares() []int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.compareCosts
+	h.compareCosts = nil
+	return c
+}
+
+// env is a Service over memstore with a fixed clock and captured logs.
+type env struct {
+	svc    *usecase.Service
+	store  ports.UserRepository
+	clock  *clock
+	hasher *countingHasher
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testCost is the bcrypt cost tests hash at.
+const testCost = bcrypt.MinCost
+
+// newEnv builds a Service; edit changes the Config before New.
+func newEnv(t *testing.T, edit ...func(*usecase.Config)) *env {
+	t.Helper()
+	return newEnvOn(t, memstore.New(), edit...)
+}
+
+func newEnvOn(t *testing.T, store ports.UserRepository, edit ...func(*usecase.Config)) *env {
+	t.Helper()
+	bh, err := bcrypthash.New(testCost, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := jwtcodec.New(jwtcodec.Config{Secret: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{store: store, clock: newClock(), hasher: &countingHasher{PasswordHasher: bh}, logs: &syncBuffer{}}
+	cfg := usecase.Config{
+		Users:  store,
+		Hasher: e.hasher,
+		Tokens: codec,
+		Now:    e.clock.Now,
+		Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
+	}
+	for _, f := range edit {
+		f(&cfg)
+	}
+	if e.svc, err = usecase.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	e.hasher.takeCompares()
+	e.hasher.hashes.Store(0) // New hashed the stand-in password
+	return e
+}
+
+// register registers email and fails the test on error.
+func (e *env) register(t *testing.T, email, pw string) domain.User {
+	t.Helper()
+	u, err := e.svc.Register(t.Context(), email, pw)
+	if err != nil {
+		t.Fatalf("Register(%s): %v", email, err)
+	}
+	return u
+}
+
+// seedAdmin seeds the admin with a non-default password and returns its
+// principal.
+func (e *env) admin(t *testing.T) domain.Claims {
+	t.Helper()
+	tok := e.login(t, "admin@admin.com", "changeme")
+	if err := e.svc.ChangePassword(t.Context(), tok.Claims, "changeme", "admin-secret-1"); err != nil {
+		t.Fatalf("change default admin password: %v", err)
+	}
+	return e.login(t, "admin@admin.com", "admin-secret-1").Claims
+}
+
+// login logs in (seeding the admin first when it is the admin's email) and
+// fails the test on error.
+func (e *env) login(t *testing.T, email, pw string) usecase.Token {
+	t.Helper()
+	if strings.EqualFold(email, "admin@admin.com") {
+		if _, err := e.svc.EnsureAdmin(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok, err := e.svc.Login(t.Context(), usecase.LoginRequest{Email: email, Password: pw})
+	if err != nil {
+		t.Fatalf("Login(%s): %v", email, err)
+	}
+	return tok
+}
+
+// approvedUser registers email, approves it and logs in.
+func (e *env) approvedUser(t *testing.T, admin domain.Claims, email, pw string) usecase.Token {
+	t.Helper()
+	e.register(t, email, pw)
+	if _, err := e.svc.Approve(t.Context(), admin, email); err != nil {
+		t.Fatalf("Approve(%s): %v", email, err)
+	}
+	return e.login(t, email, pw)
+}
+
+// wantErr fails unless errors.Is(err, want) (or both are nil).
+func wantErr(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if want == nil {
+		if err != nil {
+			t.Fatalf("%s: unexpected error %v", what, err)
+		}
+		return
+	}
+	if !errors.Is(err, want) {
+		t.Fatalf("%s: error %v, want %v", what, err, want)
+	}
+}
+
+// faultyRepo wraps a repository and fails Update with ErrConflict while
+// conflicts > 0, or with failUpdate when set.
+type faultyRepo struct {
+	ports.UserRepository
+	conflicts  atomic.Int64
+	failUpdate error
+	hideEmail  string
+}
+
+func (r *faultyRepo) Update(ctx context.Context, u domain.User) error {
+	if r.conflicts.Add(-1) >= 0 {
+		return domain.ErrConflict
+	}
+	if r.failUpdate != nil {
+		return r.failUpdate
+	}
+	return r.UserRepository.Update(ctx, u)
+}
+
+func (r *faultyRepo) FindByEmail(ctx context.Context, email string) (domain.User, error) {
+	if r.hideEmail != "" && domain.EmailKey(email) == r.hideEmail {
+		return domain.User{}, domain.ErrUserNotFound
+	}
+	return r.UserRepository.FindByEmail(ctx, email)
+}
+
+// logsContain reports whether the captured logs contain s.
+func (e *env) logsContain(s string) bool { return strings.Contains(e.logs.String(), s) }
+
+// fakeCodec is a TokenCodec that is never meant to be called.
+type fakeCodec struct{}
+
+func (fakeCodec) Encode(domain.Claims) (string, error) { return "", errors.New("fakeCodec") }
+func (fakeCodec) Decode(string, time.Time) (domain.Claims, error) {
+	return domain.Claims{}, domain.ErrInvalidToken
+}
