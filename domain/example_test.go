@@ -1,0 +1,36 @@
+package domain_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/authadmin/authadmin/domain"
+)
+
+func ExampleNormalizeEmail() {
+	email, err := domain.NormalizeEmail("  Ann@Example.COM ")
+	fmt.Println(email, err)
+
+	_, err = domain.NormalizeEmail("Ann <ann@example.com>")
+	fmt.Println(errors.Is(err, domain.ErrInvalidEmail), errors.Is(err, domain.ErrValidation))
+	// Output:
+	// ann@example.com <nil>
+	// true true
+}
+
+func ExamplePasswordPolicy_Check() {
+	policy := domain.PasswordPolicy{MinLength: 10}
+	fmt.Println(policy.Check("correct horse battery"))
+	fmt.Println(policy.Check("short"))
+	// Output:
+	// <nil>
+	// authadmin: password is too short: at least 10 characters
+}
+
+func ExampleClaims_Int64() {
+	claims := domain.Claims{Subject: "ann@example.com", Extra: map[string]any{"company_id": int64(42), "role": "manager"}}
+	id, ok := claims.Int64("company_id")
+	role, _ := claims.String("role")
+	fmt.Println(id, ok, role)
+	// Output: 42 true manager
+}
