@@ -92,8 +92,9 @@ func (c Claims) Int64(name string) (int64, bool) {
 			return int64(v), true
 		}
 	case json.Number:
-		n, err := v.Int64()
-		return n, err == nil
+		if n, err := v.Int64(); err == nil {
+			return n, true
+		}
 	}
 	return 0, false
 }

@@ -104,11 +104,21 @@ func (h *Hasher) Compare(ctx context.Context, hash, password string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bcrypthash: %w", err)
 	}
-	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
+	pw := []byte(password)
+	// bcrypt reads only the first 72 bytes of a password, so
+	// CompareHashAndPassword matches a longer password against the hash of
+	// its prefix. Such a password can never have been hashed by Hash, so it
+	// must never match; the comparison still runs (on the prefix) so that the
+	// call costs the same and an unusable hash is still reported as such.
+	tooLong := len(pw) > domain.MaxPasswordBytes
+	if tooLong {
+		pw = pw[:domain.MaxPasswordBytes]
+	}
+	err := bcrypt.CompareHashAndPassword([]byte(hash), pw)
 	switch {
-	case err == nil:
+	case err == nil && !tooLong:
 		return nil
-	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword), errors.Is(err, bcrypt.ErrPasswordTooLong):
+	case err == nil, errors.Is(err, bcrypt.ErrMismatchedHashAndPassword), errors.Is(err, bcrypt.ErrPasswordTooLong):
 		return domain.ErrPasswordMismatch
 	default:
 		return fmt.Errorf("bcrypthash: unusable stored hash: %w", err)

@@ -3,9 +3,10 @@
 //
 // Decode accepts only the configured algorithm (never "none"), requires
 // "exp", "iat", "sub", "is_admin" and "ver", refuses an "iat" or "nbf" in the
-// future (beyond the leeway), decodes base64 strictly, and refuses tokens
-// longer than MaxTokenBytes before parsing them. When an issuer or audience
-// is configured, tokens must carry it.
+// future (beyond the leeway), decodes base64 strictly (no padding, no
+// standard-alphabet characters, no line breaks, no non-zero trailing bits),
+// and refuses tokens longer than MaxTokenBytes before parsing them. When an
+// issuer or audience is configured, tokens must carry it.
 package jwtcodec
 
 import (
@@ -52,8 +53,9 @@ type Config struct {
 	// Leeway is the clock skew tolerated on "exp", "nbf" and "iat". Zero
 	// means DefaultLeeway; a negative value means none.
 	Leeway time.Duration
-	// MaxTokenBytes caps the length of a token Decode will parse. Zero
-	// means DefaultMaxTokenBytes.
+	// MaxTokenBytes caps the length of a token Decode will parse (and so
+	// of one Encode will produce). Zero or negative means
+	// DefaultMaxTokenBytes.
 	MaxTokenBytes int
 	// Logger receives the random-key warning (default slog.Default()).
 	Logger *slog.Logger
@@ -125,13 +127,23 @@ func New(cfg Config) (*Codec, error) {
 func (c *Codec) Algorithm() string { return c.method.Alg() }
 
 // Encode signs claims. Extra claims with reserved names are refused with an
-// error wrapping domain.ErrReservedClaim.
+// error wrapping domain.ErrReservedClaim; so are, with other errors, an empty
+// subject, a negative token version, an ExpiresAt not after IssuedAt (in
+// whole seconds) and extra values encoding/json cannot encode.
 func (c *Codec) Encode(claims domain.Claims) (string, error) {
 	if err := domain.CheckExtraClaims(claims.Extra); err != nil {
 		return "", fmt.Errorf("jwtcodec: %w", err)
 	}
 	if claims.Subject == "" {
 		return "", errors.New("jwtcodec: claims have no subject")
+	}
+	// Refuse what Decode would refuse anyway, so that a misconfigured issuer
+	// fails here rather than handing out tokens that can never be used.
+	if claims.TokenVersion < 0 {
+		return "", fmt.Errorf("jwtcodec: negative token version %d", claims.TokenVersion)
+	}
+	if claims.ExpiresAt.Unix() <= claims.IssuedAt.Unix() {
+		return "", errors.New("jwtcodec: claims expire (to the second) no later than they are issued")
 	}
 	m := jwt.MapClaims(claims.Map())
 	if c.issuer != "" {
@@ -144,6 +156,9 @@ func (c *Codec) Encode(claims domain.Claims) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("jwtcodec: sign: %w", err)
 	}
+	if len(s) > c.maxBytes {
+		return "", fmt.Errorf("jwtcodec: token of %d bytes is longer than MaxTokenBytes (%d): Decode would refuse it", len(s), c.maxBytes)
+	}
 	return s, nil
 }
 
@@ -152,6 +167,14 @@ func (c *Codec) Encode(claims domain.Claims) (string, error) {
 func (c *Codec) Decode(token string, now time.Time) (domain.Claims, error) {
 	if len(token) > c.maxBytes {
 		return domain.Claims{}, fmt.Errorf("%w: longer than %d bytes", domain.ErrInvalidToken, c.maxBytes)
+	}
+	// encoding/base64 skips '\r' and '\n' even in strict mode, so without
+	// this check a token with line breaks in its signature would verify.
+	// A JWS compact token has nothing but base64url characters and dots.
+	for i := 0; i < len(token); i++ {
+		if !isTokenByte(token[i]) {
+			return domain.Claims{}, fmt.Errorf("%w: byte 0x%02x at offset %d is not base64url or '.'", domain.ErrInvalidToken, token[i], i)
+		}
 	}
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{c.method.Alg()}),
@@ -222,4 +245,11 @@ func fromMap(m jwt.MapClaims) (domain.Claims, error) {
 		c.Extra[k] = domain.NormalizeClaimValue(v)
 	}
 	return c, nil
+}
+
+// isTokenByte reports whether b may appear in a compact JWS: the base64url
+// alphabet and the segment separator.
+func isTokenByte(b byte) bool {
+	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' ||
+		b == '-' || b == '_' || b == '.'
 }

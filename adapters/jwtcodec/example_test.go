@@ -1,0 +1,126 @@
+package jwtcodec_test
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/authadmin/authadmin/adapters/jwtcodec"
+	"github.com/authadmin/authadmin/domain"
+)
+
+func Example() {
+	codec, err := jwtcodec.New(jwtcodec.Config{
+		// In production, read at least 32 random bytes from a secret store.
+		Secret: []byte("an-example-secret-of-32-bytes-or-more"),
+		Issuer: "https://auth.example.com",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	issued := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	token, err := codec.Encode(domain.Claims{
+		Subject:      "ann@example.com",
+		IsAdmin:      true,
+		TokenVersion: 1,
+		IssuedAt:     issued,
+		ExpiresAt:    issued.Add(30 * time.Minute),
+		Extra:        map[string]any{"company_id": int64(9007199254740993), "role": "owner"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	claims, err := codec.Decode(token, issued.Add(time.Minute))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	companyID, _ := claims.Int64("company_id")
+	role, _ := claims.String("role")
+	fmt.Println(claims.Subject, claims.IsAdmin, claims.TokenVersion)
+	fmt.Println(claims.ExpiresAt.UTC().Format(time.RFC3339))
+	fmt.Println(companyID, role)
+
+	_, err = codec.Decode(token, issued.Add(time.Hour))
+	fmt.Println("an hour later:", errors.Is(err, domain.ErrInvalidToken))
+	// Output:
+	// ann@example.com true 1
+	// 2025-01-02T03:34:05Z
+	// 9007199254740993 owner
+	// an hour later: true
+}
+
+func ExampleNew_randomKey() {
+	// Without a Secret the codec makes a random key and warns: tokens die
+	// with the process. Fine for a demo, wrong behind a load balancer.
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{} // keep the output stable
+			}
+			return a
+		},
+	}))
+	codec, err := jwtcodec.New(jwtcodec.Config{Logger: logger})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(codec.Algorithm())
+	// Output:
+	// level=WARN msg="jwtcodec: no secret key configured; using a random key for this process: tokens die with the process and other instances refuse them"
+	// HS256
+}
+
+func ExampleNew_keyTooShort() {
+	_, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("too short"), Algorithm: "HS512"})
+	fmt.Println(errors.Is(err, jwtcodec.ErrKeyTooShort))
+	fmt.Println(err)
+	// Output:
+	// true
+	// jwtcodec: secret key shorter than the algorithm's hash size: HS512 needs at least 64 bytes, got 9
+}
+
+func ExampleCodec_Encode_reservedClaim() {
+	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("an-example-secret-of-32-bytes-or-more")})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	issued := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	_, err = codec.Encode(domain.Claims{
+		Subject:   "ann@example.com",
+		IssuedAt:  issued,
+		ExpiresAt: issued.Add(time.Hour),
+		Extra:     map[string]any{"is_admin": true}, // not a way to make an admin
+	})
+	fmt.Println(errors.Is(err, domain.ErrReservedClaim))
+	// Output:
+	// true
+}
+
+func ExampleCodec_Decode() {
+	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("an-example-secret-of-32-bytes-or-more")})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, token := range []string{
+		"",
+		"not.a.token",
+		// {"alg":"none"}: never accepted.
+		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbm5AZXhhbXBsZS5jb20iLCJpc19hZG1pbiI6dHJ1ZX0.",
+	} {
+		_, err := codec.Decode(token, time.Now())
+		fmt.Println(errors.Is(err, domain.ErrInvalidToken))
+	}
+	// Output:
+	// true
+	// true
+	// true
+}
