@@ -52,7 +52,8 @@ func NormalizeEmail(s string) (string, error) {
 // EmailKey is the form under which stores index an email: trimmed and
 // lower-cased, without validation. Stores use it so that lookups and the
 // uniqueness rule are case-insensitive even for callers that skip
-// NormalizeEmail.
+// NormalizeEmail. (Invalid UTF-8 maps to U+FFFD, so two such invalid
+// strings may share a key; NormalizeEmail refuses them anyway.)
 func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // checkLocalPart accepts an RFC 5322 dot-atom: atext runs separated by single

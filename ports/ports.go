@@ -26,6 +26,11 @@ import (
 // Stores keep times to at least microsecond precision (the use cases
 // truncate to the microsecond) and may return them in any location.
 //
+// A store may refuse a user it cannot represent (an empty email, an unknown
+// status) with an error wrapping domain.ErrValidation; the use cases never
+// pass one. Any other failure (I/O, a closed store, a done context) is an
+// error the use cases pass on wrapped.
+//
 // Implementations must be safe for concurrent use.
 type UserRepository interface {
 	// FindByEmail returns the user with the given email, or an error wrapping

@@ -40,7 +40,8 @@ var ErrKeyTooShort = errors.New("jwtcodec: secret key shorter than the algorithm
 // not accept each other's tokens; a warning is logged).
 type Config struct {
 	// Secret is the HMAC key. It must be at least as long as the algorithm's
-	// hash: 32 bytes for HS256, 48 for HS384, 64 for HS512. Nil means a
+	// hash: 32 bytes for HS256, 48 for HS384, 64 for HS512. Empty (nil or
+	// zero length, as []byte(os.Getenv(...)) of an unset variable) means a
 	// random key for this process.
 	Secret []byte
 	// Algorithm is "HS256" (default), "HS384" or "HS512". Only this
@@ -91,7 +92,7 @@ func New(cfg Config) (*Codec, error) {
 	}
 	minKey := method.Hash.Size()
 	key := bytes.Clone(cfg.Secret)
-	if key == nil {
+	if len(key) == 0 {
 		key = make([]byte, minKey)
 		if _, err := rand.Read(key); err != nil {
 			return nil, fmt.Errorf("jwtcodec: generate key: %w", err)

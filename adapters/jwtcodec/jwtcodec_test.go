@@ -42,7 +42,6 @@ func TestNewAlgorithms(t *testing.T) {
 		{name: "HS384 key 32 bytes", alg: "HS384", keyLen: 32, wantErr: jwtcodec.ErrKeyTooShort},
 		{name: "HS512 key 63 bytes", alg: "HS512", keyLen: 63, wantErr: jwtcodec.ErrKeyTooShort},
 		{name: "HS512 key 48 bytes", alg: "HS512", keyLen: 48, wantErr: jwtcodec.ErrKeyTooShort},
-		{name: "empty non-nil key is not a random key", alg: "HS256", keyLen: 0, wantErr: jwtcodec.ErrKeyTooShort},
 		{name: "RS256 unsupported", alg: "RS256", keyLen: 64, wantErr: errAny},
 		{name: "ES256 unsupported", alg: "ES256", keyLen: 64, wantErr: errAny},
 		{name: "none unsupported", alg: "none", keyLen: 64, wantErr: errAny},
@@ -585,20 +584,23 @@ func TestIssuerAudience(t *testing.T) {
 
 func TestRandomKey(t *testing.T) {
 	tests := []struct {
-		name string
-		alg  string
-		size int
+		name   string
+		alg    string
+		secret []byte
+		size   int
 	}{
 		{name: "HS256", alg: "HS256", size: 32},
 		{name: "default", alg: "", size: 32},
 		{name: "HS384", alg: "HS384", size: 48},
 		{name: "HS512", alg: "HS512", size: 64},
+		// []byte(os.Getenv("AUTH_SECRET_KEY")) with the variable unset.
+		{name: "empty non-nil secret", alg: "HS256", secret: []byte(""), size: 32},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&buf, nil))
-			c, err := jwtcodec.New(jwtcodec.Config{Algorithm: tt.alg, Logger: logger})
+			c, err := jwtcodec.New(jwtcodec.Config{Algorithm: tt.alg, Secret: tt.secret, Logger: logger})
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
