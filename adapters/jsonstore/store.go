@@ -1,7 +1,6 @@
 package jsonstore
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,9 +8,9 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 
+	"github.com/authadmin/authadmin/adapters/internal/pending"
 	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/ports"
 )
@@ -284,31 +283,11 @@ func (s *Store) ListPending(ctx context.Context, limit, offset int) ([]domain.Us
 		return nil, fmt.Errorf("jsonstore: list pending: limit %d, offset %d: %w", limit, offset, domain.ErrInvalidPage)
 	}
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.closed {
-		s.mu.RUnlock()
 		return nil, fmt.Errorf("%w: list pending", ErrClosed)
 	}
-	var pending []domain.User
-	for _, u := range s.users {
-		if u.Status == domain.StatusPending {
-			pending = append(pending, u)
-		}
-	}
-	s.mu.RUnlock()
-	slices.SortFunc(pending, func(a, b domain.User) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Email, b.Email)
-	})
-	if offset >= len(pending) {
-		return []domain.User{}, nil
-	}
-	pending = pending[offset:]
-	if limit < len(pending) {
-		pending = pending[:limit]
-	}
-	return slices.Clone(pending), nil
+	return pending.Page(maps.Values(s.users), limit, offset), nil
 }
 
 // writable reports why a write may not proceed. The caller holds wmu.

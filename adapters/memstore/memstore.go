@@ -8,13 +8,12 @@
 package memstore
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
-	"strings"
+	"maps"
 	"sync"
 
+	"github.com/authadmin/authadmin/adapters/internal/pending"
 	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/ports"
 )
@@ -107,26 +106,8 @@ func (s *Store) ListPending(ctx context.Context, limit, offset int) ([]domain.Us
 		return nil, fmt.Errorf("memstore: list pending: limit %d, offset %d: %w", limit, offset, domain.ErrInvalidPage)
 	}
 	s.mu.RLock()
-	all := make([]domain.User, 0, len(s.users))
-	for _, u := range s.users {
-		if u.Status == domain.StatusPending {
-			all = append(all, u)
-		}
-	}
-	s.mu.RUnlock()
-
-	if offset >= len(all) {
-		return []domain.User{}, nil
-	}
-	slices.SortFunc(all, func(a, b domain.User) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.Email, b.Email))
-	})
-	end := len(all)
-	if limit < end-offset {
-		end = offset + limit
-	}
-	// Copy the page so that it does not pin the rest of the array.
-	return slices.Clone(all[offset:end]), nil
+	defer s.mu.RUnlock()
+	return pending.Page(maps.Values(s.users), limit, offset), nil
 }
 
 // EnsureAdmin stores u, as Create does, only if no user has its email in any
