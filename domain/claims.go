@@ -45,6 +45,15 @@ type Claims struct {
 	// with one-second precision.
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// NotBefore, Issuer, Audience and ID are the optional registered
+	// claims "nbf", "iss", "aud" and "jti" of a decoded token (zero when
+	// absent). A token codec sets issuer and audience from its own
+	// configuration when it encodes; these fields report what a verified
+	// token carried.
+	NotBefore time.Time
+	Issuer    string
+	Audience  []string
+	ID        string
 	// Extra holds every other claim: the tenant claims added at login
 	// (company_id, role, ...). Decoded JSON numbers are int64 when they are
 	// integers that fit, so large IDs come back exact; other numbers are
@@ -63,21 +72,21 @@ func CheckExtraClaims(extra map[string]any) error {
 	return nil
 }
 
-// Get returns the extra claim called name.
-func (c Claims) Get(name string) (any, bool) {
+// Claim returns the extra claim called name.
+func (c Claims) Claim(name string) (any, bool) {
 	v, ok := c.Extra[name]
 	return v, ok
 }
 
-// String returns the extra claim called name if it is a string.
-func (c Claims) String(name string) (string, bool) {
+// StringClaim returns the extra claim called name if it is a string.
+func (c Claims) StringClaim(name string) (string, bool) {
 	s, ok := c.Extra[name].(string)
 	return s, ok
 }
 
-// Int64 returns the extra claim called name if it is an integer that fits in
-// an int64, whatever Go integer type it was set with.
-func (c Claims) Int64(name string) (int64, bool) {
+// Int64Claim returns the extra claim called name if it is an integer that
+// fits in an int64, whatever Go integer type it was set with.
+func (c Claims) Int64Claim(name string) (int64, bool) {
 	switch v := c.Extra[name].(type) {
 	case int64:
 		return v, true
@@ -100,15 +109,32 @@ func (c Claims) Int64(name string) (int64, bool) {
 }
 
 // Map returns every claim, registered and extra, keyed by claim name, as the
-// token carries them: times as Unix seconds.
+// token carries them: times as Unix seconds, an audience of one as a string.
+// Optional registered claims appear only when set.
 func (c Claims) Map() map[string]any {
-	m := make(map[string]any, len(c.Extra)+5)
+	m := make(map[string]any, len(c.Extra)+9)
 	maps.Copy(m, c.Extra)
 	m[ClaimSubject] = c.Subject
 	m[ClaimIsAdmin] = c.IsAdmin
 	m[ClaimVersion] = c.TokenVersion
 	m[ClaimIssuedAt] = c.IssuedAt.Unix()
 	m[ClaimExpiresAt] = c.ExpiresAt.Unix()
+	if !c.NotBefore.IsZero() {
+		m[ClaimNotBefore] = c.NotBefore.Unix()
+	}
+	if c.Issuer != "" {
+		m[ClaimIssuer] = c.Issuer
+	}
+	switch len(c.Audience) {
+	case 0:
+	case 1:
+		m[ClaimAudience] = c.Audience[0]
+	default:
+		m[ClaimAudience] = c.Audience
+	}
+	if c.ID != "" {
+		m[ClaimID] = c.ID
+	}
 	return m
 }
 

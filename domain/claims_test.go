@@ -39,18 +39,18 @@ func TestClaimsGetters(t *testing.T) {
 		{"big", 0, false}, {"str", 0, false}, {"float", 0, false}, {"missing", 0, false},
 	}
 	for _, tt := range tests {
-		if got, ok := c.Int64(tt.key); got != tt.want || ok != tt.ok {
-			t.Errorf("Int64(%q) = %d, %v; want %d, %v", tt.key, got, ok, tt.want, tt.ok)
+		if got, ok := c.Int64Claim(tt.key); got != tt.want || ok != tt.ok {
+			t.Errorf("Int64Claim(%q) = %d, %v; want %d, %v", tt.key, got, ok, tt.want, tt.ok)
 		}
 	}
-	if s, ok := c.String("str"); !ok || s != "manager" {
-		t.Errorf("String(str) = %q, %v", s, ok)
+	if s, ok := c.StringClaim("str"); !ok || s != "manager" {
+		t.Errorf("StringClaim(str) = %q, %v", s, ok)
 	}
-	if _, ok := c.String("int"); ok {
-		t.Error("String(int) reported a string")
+	if _, ok := c.StringClaim("int"); ok {
+		t.Error("StringClaim(int) reported a string")
 	}
-	if v, ok := c.Get("float"); !ok || v != 1.5 {
-		t.Errorf("Get(float) = %v, %v", v, ok)
+	if v, ok := c.Claim("float"); !ok || v != 1.5 {
+		t.Errorf("Claim(float) = %v, %v", v, ok)
 	}
 }
 
@@ -70,8 +70,18 @@ func TestClaimsMap(t *testing.T) {
 		t.Fatalf("Map marshals to\n%s\nwant\n%s", b, want)
 	}
 	c.Map()["company_id"] = 1
-	if v, _ := c.Int64("company_id"); v != 9007199254740993 {
+	if v, _ := c.Int64Claim("company_id"); v != 9007199254740993 {
 		t.Fatal("Map shares the Extra map")
+	}
+
+	c.Issuer, c.Audience, c.ID, c.NotBefore = "https://auth.example.com", []string{"orders"}, "t-1", iat
+	m := c.Map()
+	if m["iss"] != "https://auth.example.com" || m["aud"] != "orders" || m["jti"] != "t-1" || m["nbf"] != iat.Unix() {
+		t.Fatalf("optional registered claims missing from Map: %v", m)
+	}
+	c.Audience = []string{"a", "b"}
+	if aud, ok := c.Map()["aud"].([]string); !ok || len(aud) != 2 {
+		t.Fatalf("two audiences: aud = %#v", c.Map()["aud"])
 	}
 }
 

@@ -23,12 +23,17 @@ const maxLocalPartBytes = 64
 // look-alike characters (Cyrillic "а" for Latin "a") would otherwise make a
 // second account that reads like an existing one.
 func NormalizeEmail(s string) (string, error) {
+	// Check the raw input, before lower-casing can fold a non-ASCII
+	// character (the Kelvin sign U+212A) into an ASCII one.
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f {
+		switch c := s[i]; {
+		case c < 0x20 || c == 0x7f:
 			return "", fmt.Errorf("%w: control character %q", ErrInvalidEmail, rune(c))
+		case c >= 0x80:
+			return "", fmt.Errorf("%w: only ASCII addresses are accepted", ErrInvalidEmail)
 		}
 	}
-	e := strings.ToLower(strings.TrimSpace(s))
+	e := strings.ToLower(strings.Trim(s, " "))
 	if e == "" {
 		return "", fmt.Errorf("%w: empty", ErrInvalidEmail)
 	}

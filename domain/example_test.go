@@ -27,10 +27,10 @@ func ExamplePasswordPolicy_Check() {
 	// authadmin: password is too short: at least 10 characters
 }
 
-func ExampleClaims_Int64() {
+func ExampleClaims_Int64Claim() {
 	claims := domain.Claims{Subject: "ann@example.com", Extra: map[string]any{"company_id": int64(42), "role": "manager"}}
-	id, ok := claims.Int64("company_id")
-	role, _ := claims.String("role")
+	id, ok := claims.Int64Claim("company_id")
+	role, _ := claims.StringClaim("role")
 	fmt.Println(id, ok, role)
 	// Output: 42 true manager
 }

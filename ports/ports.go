@@ -76,18 +76,27 @@ type PasswordHasher interface {
 	// domain.ErrPasswordMismatch if it does not, and another error if the
 	// hash cannot be used. It costs the same whether or not they match.
 	Compare(ctx context.Context, hash, password string) error
+
+	// NeedsRehash reports whether hash was made with other parameters (a
+	// different cost) than Hash uses now. Login then replaces it, so that
+	// every account converges on the configured cost and a login's work
+	// does not tell old accounts from unknown emails.
+	NeedsRehash(hash string) bool
 }
 
 // TokenCodec signs claims into an access token and verifies tokens.
 // Implementations must be safe for concurrent use.
 type TokenCodec interface {
 	// Encode signs c. It refuses extra claims that are reserved
-	// (domain.ErrReservedClaim) or cannot be encoded.
-	Encode(c domain.Claims) (string, error)
+	// (domain.ErrReservedClaim) or cannot be encoded. The context matters to
+	// codecs that sign remotely (a KMS); local ones may ignore it.
+	Encode(ctx context.Context, c domain.Claims) (string, error)
 
 	// Decode verifies token as of now (signature, algorithm, expiry, issue
 	// time) and returns its claims, or an error wrapping
 	// domain.ErrInvalidToken. It does not know about users: whether the
-	// subject still exists and may log in is the use case's check.
-	Decode(token string, now time.Time) (domain.Claims, error)
+	// subject still exists and may log in is the use case's check. The
+	// context matters to codecs that fetch keys (JWKS); local ones may
+	// ignore it.
+	Decode(ctx context.Context, token string, now time.Time) (domain.Claims, error)
 }

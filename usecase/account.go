@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"time"
 
 	"github.com/authadmin/authadmin/domain"
@@ -104,9 +105,14 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 	switch u.Status {
 	case domain.StatusApproved:
 	case domain.StatusPending:
+		s.audit(ctx, "login_refused", "email", email, "status", u.Status)
 		return Token{}, domain.ErrAccountPending
 	default:
+		s.audit(ctx, "login_refused", "email", email, "status", u.Status)
 		return Token{}, domain.ErrAccountRejected
+	}
+	if s.hasher.NeedsRehash(u.PasswordHash) {
+		s.rehash(ctx, u, req.Password)
 	}
 	extra, err := s.extraClaims(ctx, u, req.ExtraClaims)
 	if err != nil {
@@ -121,7 +127,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 		ExpiresAt:    issued.Add(s.ttl).Truncate(time.Second),
 		Extra:        extra,
 	}
-	access, err := s.tokens.Encode(claims)
+	access, err := s.tokens.Encode(ctx, claims)
 	if err != nil {
 		return Token{}, fmt.Errorf("usecase: login: %w", err)
 	}
@@ -134,12 +140,28 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 	}, nil
 }
 
+// rehash replaces u's password hash by one made with the hasher's current
+// parameters, so that accounts converge on the configured cost. It is best
+// effort: on any failure (a concurrent change included) the login goes on
+// with the old hash, and a later login tries again.
+func (s *Service) rehash(ctx context.Context, u domain.User, password string) {
+	hash, err := s.hasher.Hash(ctx, password)
+	if err == nil {
+		u.PasswordHash = hash
+		u.UpdatedAt = s.timestamp()
+		err = s.users.Update(ctx, u)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "authadmin: could not rehash a password at the configured cost; will retry at next login", "email", u.Email, "error", err)
+	}
+}
+
 // extraClaims merges the hook's claims and the request's (the request wins)
 // into a new map, refusing reserved names.
 func (s *Service) extraClaims(ctx context.Context, u domain.User, fromRequest map[string]any) (map[string]any, error) {
 	var extra map[string]any
-	if s.extra != nil {
-		hooked, err := s.extra(ctx, u)
+	if s.hook != nil {
+		hooked, err := s.hook(ctx, u)
 		if err != nil {
 			return nil, fmt.Errorf("usecase: login: extra claims hook: %w", err)
 		}
@@ -160,23 +182,27 @@ func (s *Service) extraClaims(ctx context.Context, u domain.User, fromRequest ma
 // Authenticate verifies an access token and checks that its user still
 // exists, is approved, has the same admin flag, and has not changed password
 // (or been rejected) since the token was issued. Every failure wraps
-// domain.ErrInvalidToken. The returned Claims are the principal the other
-// use cases take.
-func (s *Service) Authenticate(ctx context.Context, token string) (domain.Claims, error) {
-	claims, err := s.tokens.Decode(token, s.now())
+// domain.ErrInvalidToken, except a store failure, which is returned wrapped
+// as it is. The Principal is what the other use cases take.
+func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
+	claims, err := s.tokens.Decode(ctx, token, s.now())
 	if err != nil {
-		return domain.Claims{}, err
+		return Principal{}, err
 	}
-	if _, err := s.principalUser(ctx, claims); err != nil {
-		return domain.Claims{}, err
+	p := Principal{claims: claims}
+	if _, err := s.principalUser(ctx, p); err != nil {
+		return Principal{}, err
 	}
-	return claims, nil
+	return p, nil
 }
 
 // principalUser loads the user a principal names and checks that the
 // principal is still valid for it.
-func (s *Service) principalUser(ctx context.Context, p domain.Claims) (domain.User, error) {
-	u, err := s.users.FindByEmail(ctx, p.Subject)
+func (s *Service) principalUser(ctx context.Context, p Principal) (domain.User, error) {
+	if p.IsZero() {
+		return domain.User{}, fmt.Errorf("%w: no authenticated principal", domain.ErrInvalidToken)
+	}
+	u, err := s.users.FindByEmail(ctx, p.Email())
 	switch {
 	case errors.Is(err, domain.ErrUserNotFound):
 		return domain.User{}, fmt.Errorf("%w: user no longer exists", domain.ErrInvalidToken)
@@ -191,20 +217,20 @@ func (s *Service) principalUser(ctx context.Context, p domain.Claims) (domain.Us
 
 // checkPrincipal reports, as an error wrapping domain.ErrInvalidToken, why a
 // principal is no longer valid for its (freshly read) user.
-func checkPrincipal(u domain.User, p domain.Claims) error {
+func checkPrincipal(u domain.User, p Principal) error {
 	switch {
 	case !u.IsApproved():
 		return fmt.Errorf("%w: user is no longer approved", domain.ErrInvalidToken)
-	case u.TokenVersion != p.TokenVersion:
+	case u.TokenVersion != p.claims.TokenVersion:
 		return fmt.Errorf("%w: token predates a password change or rejection", domain.ErrInvalidToken)
-	case u.IsAdmin != p.IsAdmin:
+	case u.IsAdmin != p.claims.IsAdmin:
 		return fmt.Errorf("%w: the user's admin flag changed", domain.ErrInvalidToken)
 	}
 	return nil
 }
 
 // Me returns the principal's account as stored now.
-func (s *Service) Me(ctx context.Context, p domain.Claims) (domain.User, error) {
+func (s *Service) Me(ctx context.Context, p Principal) (domain.User, error) {
 	return s.principalUser(ctx, p)
 }
 
@@ -212,7 +238,7 @@ func (s *Service) Me(ctx context.Context, p domain.Claims) (domain.User, error) 
 // current one (domain.ErrIncorrectPassword if wrong). The new password must
 // meet the policy. It raises the user's token version, so every token issued
 // before, the caller's included, stops working.
-func (s *Service) ChangePassword(ctx context.Context, p domain.Claims, current, next string) error {
+func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string) error {
 	if err := s.policy.Check(next); err != nil {
 		return err
 	}
@@ -231,7 +257,7 @@ func (s *Service) ChangePassword(ctx context.Context, p domain.Claims, current, 
 	if err != nil {
 		return fmt.Errorf("usecase: change password: %w", err)
 	}
-	_, err = s.updateUser(ctx, p.Subject, func(u *domain.User) error {
+	_, _, err = s.updateUser(ctx, p.Email(), func(u *domain.User) error {
 		// On a retry u is read afresh: a password change or rejection in
 		// between raised the token version and ends here. The hash differs
 		// from the verified one only if something outside the use cases
@@ -256,7 +282,7 @@ func (s *Service) ChangePassword(ctx context.Context, p domain.Claims, current, 
 	if err != nil {
 		return err
 	}
-	s.audit(ctx, "password_changed", "email", p.Subject)
+	s.audit(ctx, "password_changed", "email", p.Email())
 	return nil
 }
 
@@ -278,30 +304,49 @@ func (s *Service) verify(ctx context.Context, hash, password string) error {
 var errUnchanged = errors.New("usecase: unchanged")
 
 // updateUser runs a read-modify-write cycle on one user, retrying from a
-// fresh read when the store reports domain.ErrConflict. change edits the
-// user in place, returns errUnchanged to write nothing, or another error to
-// abort. It returns the user as stored afterwards.
-func (s *Service) updateUser(ctx context.Context, email string, change func(*domain.User) error) (domain.User, error) {
-	for attempt := 0; attempt < maxWriteAttempts; attempt++ {
+// fresh read, after a short random pause, when the store reports
+// domain.ErrConflict. change edits the user in place, returns errUnchanged
+// to write nothing, or another error to abort. updateUser returns the user
+// as stored afterwards and whether it wrote.
+func (s *Service) updateUser(ctx context.Context, email string, change func(*domain.User) error) (domain.User, bool, error) {
+	for attempt := 1; ; attempt++ {
 		u, err := s.users.FindByEmail(ctx, email)
 		if err != nil {
-			return domain.User{}, err
+			return domain.User{}, false, fmt.Errorf("usecase: update %s: %w", email, err)
 		}
 		switch err := change(&u); {
 		case errors.Is(err, errUnchanged):
-			return u, nil
+			return u, false, nil
 		case err != nil:
-			return domain.User{}, err
+			return domain.User{}, false, err
 		}
 		u.UpdatedAt = s.timestamp()
 		err = s.users.Update(ctx, u)
-		if err == nil {
+		switch {
+		case err == nil:
 			u.Revision++
-			return u, nil
+			return u, true, nil
+		case !errors.Is(err, domain.ErrConflict):
+			return domain.User{}, false, fmt.Errorf("usecase: update %s: %w", email, err)
+		case attempt == maxWriteAttempts:
+			return domain.User{}, false, fmt.Errorf("usecase: update %s: gave up after %d attempts: %w", email, attempt, err)
 		}
-		if !errors.Is(err, domain.ErrConflict) {
-			return domain.User{}, fmt.Errorf("usecase: update user: %w", err)
+		if err := pause(ctx, attempt); err != nil {
+			return domain.User{}, false, fmt.Errorf("usecase: update %s: %w", email, err)
 		}
 	}
-	return domain.User{}, fmt.Errorf("usecase: update user: gave up after %d attempts: %w", maxWriteAttempts, domain.ErrConflict)
+}
+
+// pause waits a random time that grows with attempt (up to attempt
+// milliseconds), so that writers contending for one user spread out, or
+// until ctx is done.
+func pause(ctx context.Context, attempt int) error {
+	t := time.NewTimer(rand.N(time.Duration(attempt) * time.Millisecond))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -27,7 +27,7 @@ func TestChangePassword(t *testing.T) {
 			e := newEnv(t)
 			admin := e.admin(t)
 			tok := e.approvedUser(t, admin, "ann@example.com", "password1")
-			err := e.svc.ChangePassword(t.Context(), tok.Claims, tt.current, tt.next)
+			err := e.svc.ChangePassword(t.Context(), e.as(t, tok), tt.current, tt.next)
 			wantErr(t, "ChangePassword", err, tt.want)
 			_, oldTokenErr := e.svc.Authenticate(t.Context(), tok.AccessToken)
 			_, oldPwErr := e.svc.Login(t.Context(), usecase.LoginRequest{Email: "ann@example.com", Password: "password1"})
@@ -53,8 +53,9 @@ func TestChangePasswordWithStaleToken(t *testing.T) {
 	e := newEnv(t)
 	admin := e.admin(t)
 	tok := e.approvedUser(t, admin, "ann@example.com", "password1")
-	wantErr(t, "first change", e.svc.ChangePassword(t.Context(), tok.Claims, "password1", "password2"), nil)
-	err := e.svc.ChangePassword(t.Context(), tok.Claims, "password2", "password3")
+	p := e.as(t, tok)
+	wantErr(t, "first change", e.svc.ChangePassword(t.Context(), p, "password1", "password2"), nil)
+	err := e.svc.ChangePassword(t.Context(), p, "password2", "password3")
 	wantErr(t, "change with the token from before", err, domain.ErrInvalidToken)
 }
 
@@ -62,43 +63,44 @@ func TestDefaultAdminMustChangePassword(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "ann@example.com", "password1")
 	tok := e.login(t, "admin@admin.com", "changeme")
-	_, err := e.svc.ListPending(t.Context(), tok.Claims, 10, 0)
+	_, err := e.svc.ListPending(t.Context(), e.as(t, tok), 10, 0)
 	wantErr(t, "ListPending with the default password", err, domain.ErrPasswordChangeRequired)
-	_, err = e.svc.Approve(t.Context(), tok.Claims, "ann@example.com")
+	_, err = e.svc.Approve(t.Context(), e.as(t, tok), "ann@example.com")
 	wantErr(t, "Approve with the default password", err, domain.ErrPasswordChangeRequired)
-	_, err = e.svc.Me(t.Context(), tok.Claims)
+	_, err = e.svc.Me(t.Context(), e.as(t, tok))
 	wantErr(t, "Me with the default password", err, nil)
 	if !e.logsContain("default password") {
 		t.Fatalf("no startup warning about the default password in logs:\n%s", e.logs)
 	}
 
-	wantErr(t, "change", e.svc.ChangePassword(t.Context(), tok.Claims, "changeme", "changeme"), nil)
+	wantErr(t, "change", e.svc.ChangePassword(t.Context(), e.as(t, tok), "changeme", "changeme"), nil)
 	tok = e.login(t, "admin@admin.com", "changeme")
-	_, err = e.svc.ListPending(t.Context(), tok.Claims, 10, 0)
+	_, err = e.svc.ListPending(t.Context(), e.as(t, tok), 10, 0)
 	wantErr(t, "ListPending after 'changing' back to the default", err, domain.ErrPasswordChangeRequired)
 
-	wantErr(t, "change", e.svc.ChangePassword(t.Context(), tok.Claims, "changeme", "a-real-secret"), nil)
+	wantErr(t, "change", e.svc.ChangePassword(t.Context(), e.as(t, tok), "changeme", "a-real-secret"), nil)
 	tok = e.login(t, "admin@admin.com", "a-real-secret")
-	_, err = e.svc.ListPending(t.Context(), tok.Claims, 10, 0)
+	_, err = e.svc.ListPending(t.Context(), e.as(t, tok), 10, 0)
 	wantErr(t, "ListPending after a real change", err, nil)
 }
 
 func TestAdminOperationsRefuseNonAdmins(t *testing.T) {
 	e := newEnv(t)
 	admin := e.admin(t)
-	ann := e.approvedUser(t, admin, "ann@example.com", "password1").Claims
+	ann := e.as(t, e.approvedUser(t, admin, "ann@example.com", "password1"))
+	carlTok := e.approvedUser(t, admin, "carl@example.com", "password1")
+	carl := e.as(t, carlTok)
+	wantErr(t, "carl changes password", e.svc.ChangePassword(t.Context(), carl, "password1", "password2"), nil)
 	e.register(t, "bob@example.com", "password1")
-	forged := ann
-	forged.IsAdmin = true // a principal that claims more than the store says
 
 	for _, actor := range []struct {
 		name  string
-		claim domain.Claims
+		claim usecase.Principal
 		want  error
 	}{
 		{"approved user", ann, domain.ErrForbidden},
-		{"user claiming admin", forged, domain.ErrInvalidToken},
-		{"unknown principal", domain.Claims{Subject: "ghost@example.com", IsAdmin: true}, domain.ErrInvalidToken},
+		{"zero principal", usecase.Principal{}, domain.ErrInvalidToken},
+		{"principal from before a password change", carl, domain.ErrInvalidToken},
 	} {
 		t.Run(actor.name, func(t *testing.T) {
 			_, err := e.svc.Approve(t.Context(), actor.claim, "bob@example.com")
@@ -132,6 +134,7 @@ func TestApproveReject(t *testing.T) {
 	}
 
 	tok := e.login(t, "ann@example.com", "password1")
+	ann := e.as(t, tok)
 	rejected, err := e.svc.Reject(t.Context(), admin, "ann@example.com")
 	wantErr(t, "Reject", err, nil)
 	if rejected.Status != domain.StatusRejected {
@@ -139,7 +142,7 @@ func TestApproveReject(t *testing.T) {
 	}
 	_, err = e.svc.Authenticate(t.Context(), tok.AccessToken)
 	wantErr(t, "token of a rejected user", err, domain.ErrInvalidToken)
-	_, err = e.svc.Me(t.Context(), tok.Claims)
+	_, err = e.svc.Me(t.Context(), ann)
 	wantErr(t, "Me of a rejected user", err, domain.ErrInvalidToken)
 
 	_, err = e.svc.Approve(t.Context(), admin, "ann@example.com")
@@ -211,7 +214,7 @@ func TestEnsureAdmin(t *testing.T) {
 		t.Fatalf("seeded admin = %+v", a)
 	}
 	tok := e.login(t, "admin@admin.com", "changeme")
-	wantErr(t, "change", e.svc.ChangePassword(t.Context(), tok.Claims, "changeme", "new-admin-pw"), nil)
+	wantErr(t, "change", e.svc.ChangePassword(t.Context(), e.as(t, tok), "changeme", "new-admin-pw"), nil)
 
 	// A restart: a new Service over the same store.
 	restarted := newEnvOn(t, e.store)
@@ -236,7 +239,7 @@ func TestEnsureAdminConfigured(t *testing.T) {
 	if !tok.Claims.IsAdmin {
 		t.Fatal("configured admin is not admin")
 	}
-	_, err := e.svc.ListPending(t.Context(), tok.Claims, 10, 0)
+	_, err := e.svc.ListPending(t.Context(), e.as(t, tok), 10, 0)
 	wantErr(t, "configured non-default password needs no change", err, nil)
 	_, err = e.store.FindByEmail(t.Context(), "admin@admin.com")
 	wantErr(t, "built-in admin", err, domain.ErrUserNotFound)
@@ -290,8 +293,9 @@ func TestAuthenticate(t *testing.T) {
 	e := newEnv(t)
 	admin := e.admin(t)
 	tok := e.approvedUser(t, admin, "ann@example.com", "password1")
-	claims, err := e.svc.Authenticate(t.Context(), tok.AccessToken)
+	p, err := e.svc.Authenticate(t.Context(), tok.AccessToken)
 	wantErr(t, "valid token", err, nil)
+	claims := p.Claims()
 	if claims.Subject != "ann@example.com" || claims.TokenVersion != tok.Claims.TokenVersion {
 		t.Fatalf("claims = %+v", claims)
 	}
@@ -346,9 +350,10 @@ func TestRejectRacesPasswordChange(t *testing.T) {
 		e := newEnv(t)
 		admin := e.admin(t)
 		tok := e.approvedUser(t, admin, "ann@example.com", "password1")
+		ann := e.as(t, tok)
 		var wg sync.WaitGroup
 		var changeErr, rejectErr error
-		wg.Go(func() { changeErr = e.svc.ChangePassword(t.Context(), tok.Claims, "password1", "password2") })
+		wg.Go(func() { changeErr = e.svc.ChangePassword(t.Context(), ann, "password1", "password2") })
 		wg.Go(func() { _, rejectErr = e.svc.Reject(t.Context(), admin, "ann@example.com") })
 		wg.Wait()
 		wantErr(t, "Reject", rejectErr, nil)

@@ -11,15 +11,17 @@ import (
 // requireAdmin checks that the acting principal is, as stored now, an
 // approved administrator whose token is still valid and who has replaced the
 // built-in default password.
-func (s *Service) requireAdmin(ctx context.Context, actor domain.Claims) error {
+func (s *Service) requireAdmin(ctx context.Context, actor Principal, op string) error {
 	u, err := s.principalUser(ctx, actor)
 	if err != nil {
 		return err
 	}
 	if !u.IsAdmin {
+		s.audit(ctx, "admin_refused", "email", u.Email, "operation", op, "reason", "not an admin")
 		return fmt.Errorf("%w: administrators only", domain.ErrForbidden)
 	}
 	if u.MustChangePassword {
+		s.audit(ctx, "admin_refused", "email", u.Email, "operation", op, "reason", "default password")
 		return domain.ErrPasswordChangeRequired
 	}
 	return nil
@@ -27,13 +29,14 @@ func (s *Service) requireAdmin(ctx context.Context, actor domain.Claims) error {
 
 // ListPending returns the accounts awaiting approval, oldest first, limit at
 // a time (1..MaxPageLimit) after skipping offset (>= 0) of them. Only
-// administrators may call it.
-func (s *Service) ListPending(ctx context.Context, actor domain.Claims, limit, offset int) ([]domain.User, error) {
+// administrators may call it; the caller is checked before the arguments, so
+// a non-admin learns nothing from them.
+func (s *Service) ListPending(ctx context.Context, actor Principal, limit, offset int) ([]domain.User, error) {
+	if err := s.requireAdmin(ctx, actor, "list_pending"); err != nil {
+		return nil, err
+	}
 	if limit < 1 || limit > MaxPageLimit || offset < 0 {
 		return nil, fmt.Errorf("%w: limit must be 1..%d and offset >= 0", domain.ErrInvalidPage, MaxPageLimit)
-	}
-	if err := s.requireAdmin(ctx, actor); err != nil {
-		return nil, err
 	}
 	users, err := s.users.ListPending(ctx, limit, offset)
 	if err != nil {
@@ -48,7 +51,7 @@ func (s *Service) ListPending(ctx context.Context, actor domain.Claims, limit, o
 // Approve lets the account with the given email log in. Approving an
 // approved account changes nothing. Only administrators may call it; an
 // unknown email gives domain.ErrUserNotFound.
-func (s *Service) Approve(ctx context.Context, actor domain.Claims, email string) (domain.User, error) {
+func (s *Service) Approve(ctx context.Context, actor Principal, email string) (domain.User, error) {
 	return s.setStatus(ctx, actor, email, domain.StatusApproved)
 }
 
@@ -57,19 +60,19 @@ func (s *Service) Approve(ctx context.Context, actor domain.Claims, email string
 // later). Rejecting an administrator is refused (domain.ErrCannotRejectAdmin),
 // so no admin can lock another out this way. Rejecting a rejected account
 // changes nothing. Only administrators may call it.
-func (s *Service) Reject(ctx context.Context, actor domain.Claims, email string) (domain.User, error) {
+func (s *Service) Reject(ctx context.Context, actor Principal, email string) (domain.User, error) {
 	return s.setStatus(ctx, actor, email, domain.StatusRejected)
 }
 
-func (s *Service) setStatus(ctx context.Context, actor domain.Claims, email string, to domain.Status) (domain.User, error) {
+func (s *Service) setStatus(ctx context.Context, actor Principal, email string, to domain.Status) (domain.User, error) {
+	if err := s.requireAdmin(ctx, actor, string(to)); err != nil {
+		return domain.User{}, err
+	}
 	email, err := domain.NormalizeEmail(email)
 	if err != nil {
 		return domain.User{}, err
 	}
-	if err := s.requireAdmin(ctx, actor); err != nil {
-		return domain.User{}, err
-	}
-	u, err := s.updateUser(ctx, email, func(u *domain.User) error {
+	u, changed, err := s.updateUser(ctx, email, func(u *domain.User) error {
 		if u.Status == to {
 			return errUnchanged
 		}
@@ -85,7 +88,9 @@ func (s *Service) setStatus(ctx context.Context, actor domain.Claims, email stri
 	if err != nil {
 		return domain.User{}, err
 	}
-	s.audit(ctx, string(to), "email", email, "by", actor.Subject)
+	if changed {
+		s.audit(ctx, string(to), "email", email, "by", actor.Email())
+	}
 	return u, nil
 }
 

@@ -16,7 +16,7 @@ import (
 // newExampleService wires a Service the way an application does, with a
 // low bcrypt cost so the example runs fast (use the default 12 in
 // production) and a fixed 32-byte key (load yours from configuration).
-func newExampleService(claims usecase.ClaimsFunc) *usecase.Service {
+func newExampleService(hook usecase.ClaimsFunc) *usecase.Service {
 	quiet := slog.New(slog.DiscardHandler)
 	hasher, err := bcrypthash.New(bcrypthash.MinCost, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(quiet))
 	if err != nil {
@@ -27,11 +27,11 @@ func newExampleService(claims usecase.ClaimsFunc) *usecase.Service {
 		log.Fatal(err)
 	}
 	svc, err := usecase.New(usecase.Config{
-		Users:       memstore.New(),
-		Hasher:      hasher,
-		Tokens:      tokens,
-		ExtraClaims: claims,
-		Logger:      quiet,
+		Users:      memstore.New(),
+		Hasher:     hasher,
+		Tokens:     tokens,
+		ClaimsHook: hook,
+		Logger:     quiet,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -49,9 +49,11 @@ func Example() {
 	if _, err := svc.EnsureAdmin(ctx); err != nil {
 		log.Fatal(err)
 	}
-	admin, _ := svc.Login(ctx, usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme"})
-	_ = svc.ChangePassword(ctx, admin.Claims, "changeme", "a-better-admin-password")
-	admin, _ = svc.Login(ctx, usecase.LoginRequest{Email: "admin@admin.com", Password: "a-better-admin-password"})
+	tok, _ := svc.Login(ctx, usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme"})
+	admin, _ := svc.Authenticate(ctx, tok.AccessToken) // what a transport does per request
+	_ = svc.ChangePassword(ctx, admin, "changeme", "a-better-admin-password")
+	tok, _ = svc.Login(ctx, usecase.LoginRequest{Email: "admin@admin.com", Password: "a-better-admin-password"})
+	admin, _ = svc.Authenticate(ctx, tok.AccessToken)
 
 	// 2. A user registers and waits for approval.
 	ann, _ := svc.Register(ctx, "Ann@Example.com", "correct horse")
@@ -59,15 +61,15 @@ func Example() {
 	fmt.Println(ann.Email, ann.Status, "->", err)
 
 	// 3-4. The admin lists pending accounts and approves Ann.
-	pending, _ := svc.ListPending(ctx, admin.Claims, usecase.DefaultPageLimit, 0)
+	pending, _ := svc.ListPending(ctx, admin, usecase.DefaultPageLimit, 0)
 	fmt.Println("pending:", len(pending))
-	ann, _ = svc.Approve(ctx, admin.Claims, "ann@example.com")
+	ann, _ = svc.Approve(ctx, admin, "ann@example.com")
 	fmt.Println(ann.Email, ann.Status)
 
 	// 5. Ann logs in; a protected route authenticates her token.
-	tok, _ := svc.Login(ctx, usecase.LoginRequest{Email: "ann@example.com", Password: "correct horse"})
+	tok, _ = svc.Login(ctx, usecase.LoginRequest{Email: "ann@example.com", Password: "correct horse"})
 	who, err := svc.Authenticate(ctx, tok.AccessToken)
-	fmt.Println("authenticated:", who.Subject, err)
+	fmt.Println("authenticated:", who.Email(), err)
 
 	// 6. Ann changes her password; the token from before stops working.
 	_ = svc.ChangePassword(ctx, who, "correct horse", "battery staple")
@@ -98,9 +100,10 @@ func ExampleService_Login_extraClaims() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	claims, _ := svc.Authenticate(ctx, tok.AccessToken)
-	companyID, _ := claims.Int64("company_id")
-	role, _ := claims.String("role")
+	who, _ := svc.Authenticate(ctx, tok.AccessToken)
+	claims := who.Claims()
+	companyID, _ := claims.Int64Claim("company_id")
+	role, _ := claims.StringClaim("role")
 	fmt.Println(claims.Subject, companyID, role)
 
 	_, err = svc.Login(ctx, usecase.LoginRequest{

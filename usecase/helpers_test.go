@@ -104,6 +104,26 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// withCost makes the Service hash at cost.
+func withCost(t *testing.T, cost int) func(*usecase.Config) {
+	t.Helper()
+	h, err := bcrypthash.New(cost, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(c *usecase.Config) { c.Hasher = &countingHasher{PasswordHasher: h} }
+}
+
+// bcryptCost returns the cost a bcrypt hash was made with.
+func bcryptCost(t *testing.T, hash string) int {
+	t.Helper()
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cost
+}
+
 // testCost is the bcrypt cost tests hash at.
 const testCost = bcrypt.MinCost
 
@@ -154,13 +174,23 @@ func (e *env) register(t *testing.T, email, pw string) domain.User {
 
 // seedAdmin seeds the admin with a non-default password and returns its
 // principal.
-func (e *env) admin(t *testing.T) domain.Claims {
+func (e *env) admin(t *testing.T) usecase.Principal {
 	t.Helper()
 	tok := e.login(t, "admin@admin.com", "changeme")
-	if err := e.svc.ChangePassword(t.Context(), tok.Claims, "changeme", "admin-secret-1"); err != nil {
+	if err := e.svc.ChangePassword(t.Context(), e.as(t, tok), "changeme", "admin-secret-1"); err != nil {
 		t.Fatalf("change default admin password: %v", err)
 	}
-	return e.login(t, "admin@admin.com", "admin-secret-1").Claims
+	return e.as(t, e.login(t, "admin@admin.com", "admin-secret-1"))
+}
+
+// as authenticates tok and returns its principal.
+func (e *env) as(t *testing.T, tok usecase.Token) usecase.Principal {
+	t.Helper()
+	p, err := e.svc.Authenticate(t.Context(), tok.AccessToken)
+	if err != nil {
+		t.Fatalf("Authenticate: %v", err)
+	}
+	return p
 }
 
 // login logs in (seeding the admin first when it is the admin's email) and
@@ -180,7 +210,7 @@ func (e *env) login(t *testing.T, email, pw string) usecase.Token {
 }
 
 // approvedUser registers email, approves it and logs in.
-func (e *env) approvedUser(t *testing.T, admin domain.Claims, email, pw string) usecase.Token {
+func (e *env) approvedUser(t *testing.T, admin usecase.Principal, email, pw string) usecase.Token {
 	t.Helper()
 	e.register(t, email, pw)
 	if _, err := e.svc.Approve(t.Context(), admin, email); err != nil {
@@ -208,12 +238,16 @@ func wantErr(t *testing.T, what string, err, want error) {
 type faultyRepo struct {
 	ports.UserRepository
 	conflicts  atomic.Int64
+	onConflict func() // called on each injected conflict, if set
 	failUpdate error
 	hideEmail  string
 }
 
 func (r *faultyRepo) Update(ctx context.Context, u domain.User) error {
 	if r.conflicts.Add(-1) >= 0 {
+		if r.onConflict != nil {
+			r.onConflict()
+		}
 		return domain.ErrConflict
 	}
 	if r.failUpdate != nil {
@@ -235,7 +269,30 @@ func (e *env) logsContain(s string) bool { return strings.Contains(e.logs.String
 // fakeCodec is a TokenCodec that is never meant to be called.
 type fakeCodec struct{}
 
-func (fakeCodec) Encode(domain.Claims) (string, error) { return "", errors.New("fakeCodec") }
-func (fakeCodec) Decode(string, time.Time) (domain.Claims, error) {
+func (fakeCodec) Encode(context.Context, domain.Claims) (string, error) {
+	return "", errors.New("fakeCodec")
+}
+func (fakeCodec) Decode(context.Context, string, time.Time) (domain.Claims, error) {
 	return domain.Claims{}, domain.ErrInvalidToken
+}
+
+// interleavingRepo runs intrude, once, just before the first Update that
+// follows arm: a concurrent writer slipping in between a use case's read
+// and its write. intrude may itself use the repository.
+type interleavingRepo struct {
+	ports.UserRepository
+	armed   atomic.Bool
+	intrude func()
+}
+
+func (r *interleavingRepo) arm(intrude func()) {
+	r.intrude = intrude
+	r.armed.Store(true)
+}
+
+func (r *interleavingRepo) Update(ctx context.Context, u domain.User) error {
+	if r.armed.CompareAndSwap(true, false) {
+		r.intrude()
+	}
+	return r.UserRepository.Update(ctx, u)
 }

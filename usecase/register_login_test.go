@@ -140,18 +140,19 @@ func TestLoginExtraClaims(t *testing.T) {
 	hook := func(_ context.Context, u domain.User) (map[string]any, error) {
 		return map[string]any{"company_id": int64(7), "role": "member", "hooked_for": u.Email}, nil
 	}
-	e := newEnv(t, func(c *usecase.Config) { c.ExtraClaims = hook })
+	e := newEnv(t, func(c *usecase.Config) { c.ClaimsHook = hook })
 	admin := e.admin(t)
 	e.approvedUser(t, admin, "ann@example.com", "password1")
 
 	t.Run("hook only", func(t *testing.T) {
 		tok := e.login(t, "ann@example.com", "password1")
-		claims, err := e.svc.Authenticate(t.Context(), tok.AccessToken)
+		p, err := e.svc.Authenticate(t.Context(), tok.AccessToken)
 		wantErr(t, "Authenticate", err, nil)
-		if id, _ := claims.Int64("company_id"); id != 7 {
+		claims := p.Claims()
+		if id, _ := claims.Int64Claim("company_id"); id != 7 {
 			t.Fatalf("company_id = %v", claims.Extra["company_id"])
 		}
-		if who, _ := claims.String("hooked_for"); who != "ann@example.com" {
+		if who, _ := claims.StringClaim("hooked_for"); who != "ann@example.com" {
 			t.Fatalf("hook did not see the user: %v", claims.Extra)
 		}
 	})
@@ -159,19 +160,20 @@ func TestLoginExtraClaims(t *testing.T) {
 		extra := map[string]any{"company_id": bigID, "role": "manager"}
 		tok, err := e.svc.Login(t.Context(), usecase.LoginRequest{Email: "ann@example.com", Password: "password1", ExtraClaims: extra})
 		wantErr(t, "Login", err, nil)
-		claims, err := e.svc.Authenticate(t.Context(), tok.AccessToken)
+		p, err := e.svc.Authenticate(t.Context(), tok.AccessToken)
 		wantErr(t, "Authenticate", err, nil)
-		if id, ok := claims.Int64("company_id"); !ok || id != bigID {
+		claims := p.Claims()
+		if id, ok := claims.Int64Claim("company_id"); !ok || id != bigID {
 			t.Fatalf("company_id = %#v, want exactly %d", claims.Extra["company_id"], bigID)
 		}
-		if role, _ := claims.String("role"); role != "manager" {
+		if role, _ := claims.StringClaim("role"); role != "manager" {
 			t.Fatalf("role = %v, want manager", claims.Extra["role"])
 		}
-		if _, ok := claims.String("hooked_for"); !ok {
+		if _, ok := claims.StringClaim("hooked_for"); !ok {
 			t.Fatal("hook claims not merged")
 		}
 		extra["role"] = "changed"
-		if role, _ := tok.Claims.String("role"); role != "manager" {
+		if role, _ := tok.Claims.StringClaim("role"); role != "manager" {
 			t.Fatal("Login kept a reference to the caller's map")
 		}
 	})
@@ -200,7 +202,7 @@ func TestLoginClaimsHookFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, func(c *usecase.Config) { c.ExtraClaims = tt.hook })
+			e := newEnv(t, func(c *usecase.Config) { c.ClaimsHook = tt.hook })
 			_, err := e.svc.EnsureAdmin(t.Context())
 			wantErr(t, "EnsureAdmin", err, nil)
 			_, err = e.svc.Login(t.Context(), usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme"})

@@ -10,6 +10,7 @@
 package usecase
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -54,12 +55,13 @@ type Config struct {
 	// characters; never more than 72 bytes).
 	PasswordPolicy domain.PasswordPolicy
 	// AdminEmail and AdminPassword are the account EnsureAdmin seeds
-	// (default admin@admin.com / changeme).
+	// (default admin@admin.com / changeme). A configured password must meet
+	// PasswordPolicy.
 	AdminEmail    string
 	AdminPassword string
-	// ExtraClaims, if set, runs on every successful login and adds its
+	// ClaimsHook, if set, runs on every successful login and adds its
 	// claims to the token. Claims passed to Login directly win over it.
-	ExtraClaims ClaimsFunc
+	ClaimsHook ClaimsFunc
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
 	// Logger receives audit events and warnings (default slog.Default()).
@@ -76,7 +78,7 @@ type Service struct {
 	policy    domain.PasswordPolicy
 	admin     string
 	adminPass string
-	extra     ClaimsFunc
+	hook      ClaimsFunc
 	now       func() time.Time
 	log       *slog.Logger
 
@@ -102,10 +104,10 @@ func New(cfg Config) (*Service, error) {
 		users:     cfg.Users,
 		hasher:    cfg.Hasher,
 		tokens:    cfg.Tokens,
-		ttl:       cmpOr(cfg.TokenTTL, DefaultTokenTTL),
+		ttl:       cmp.Or(cfg.TokenTTL, DefaultTokenTTL),
 		policy:    cfg.PasswordPolicy,
-		adminPass: cmpOr(cfg.AdminPassword, DefaultAdminPassword),
-		extra:     cfg.ExtraClaims,
+		adminPass: cmp.Or(cfg.AdminPassword, DefaultAdminPassword),
+		hook:      cfg.ClaimsHook,
 		now:       cfg.Now,
 		log:       cfg.Logger,
 	}
@@ -118,27 +120,24 @@ func New(cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	admin, err := domain.NormalizeEmail(cmpOr(cfg.AdminEmail, DefaultAdminEmail))
+	admin, err := domain.NormalizeEmail(cmp.Or(cfg.AdminEmail, DefaultAdminEmail))
 	if err != nil {
 		return nil, fmt.Errorf("usecase: AdminEmail: %w", err)
 	}
 	s.admin = admin
-	if err := domain.CheckPasswordInput(s.adminPass); err != nil {
-		return nil, fmt.Errorf("usecase: AdminPassword: %w", err)
+	// The built-in default is allowed (the admin must change it before any
+	// admin operation); a configured password must meet the policy.
+	adminPassErr := domain.CheckPasswordInput(s.adminPass)
+	if s.adminPass != DefaultAdminPassword {
+		adminPassErr = s.policy.Check(s.adminPass)
+	}
+	if adminPassErr != nil {
+		return nil, fmt.Errorf("usecase: AdminPassword: %w", adminPassErr)
 	}
 	if s.dummyHash, err = s.hasher.Hash(context.Background(), rand.Text()); err != nil {
 		return nil, fmt.Errorf("usecase: hash the stand-in password: %w", err)
 	}
 	return s, nil
-}
-
-// cmpOr returns v, or def when v is the zero value.
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // TokenTTL returns how long the tokens Login issues live.

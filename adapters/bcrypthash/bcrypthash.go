@@ -80,6 +80,13 @@ func New(cost int, opts ...Option) (*Hasher, error) {
 // Cost returns the bcrypt cost new hashes are made with.
 func (h *Hasher) Cost() int { return h.cost }
 
+// NeedsRehash reports whether hash is a bcrypt hash of another cost than
+// Cost. A hash that cannot be parsed is not reported: Compare reports it.
+func (h *Hasher) NeedsRehash(hash string) bool {
+	cost, err := bcrypt.Cost([]byte(hash))
+	return err == nil && cost != h.cost
+}
+
 // Hash returns the bcrypt hash of password. Passwords longer than
 // domain.MaxPasswordBytes are refused rather than silently truncated.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {

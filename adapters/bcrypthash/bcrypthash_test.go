@@ -393,3 +393,34 @@ func TestConcurrentUse(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestNeedsRehash(t *testing.T) {
+	quiet := bcrypthash.WithLogger(slog.New(slog.DiscardHandler))
+	at4 := fastHasher(t)
+	at5, err := bcrypthash.New(5, bcrypthash.AllowLowCost(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash4, err := at4.Hash(t.Context(), "password1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		hasher *bcrypthash.Hasher
+		hash   string
+		want   bool
+	}{
+		{"same cost", at4, hash4, false},
+		{"other cost", at5, hash4, true},
+		{"not a bcrypt hash", at5, "garbage", false},
+		{"empty", at5, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.hasher.NeedsRehash(tt.hash); got != tt.want {
+				t.Fatalf("NeedsRehash = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

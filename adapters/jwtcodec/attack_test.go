@@ -170,7 +170,7 @@ func TestDecodeAttacks(t *testing.T) {
 	for _, tt := range attackCases(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCodec(t, jwtcodec.Config{Algorithm: tt.alg})
-			got, err := c.Decode(tt.token, now)
+			got, err := c.Decode(bg, tt.token, now)
 			if !tt.ok {
 				wantInvalid(t, got, err)
 				return
@@ -203,7 +203,7 @@ func TestOversizedFailsBeforeParsing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCodec(t, jwtcodec.Config{MaxTokenBytes: tt.max})
-			got, err := c.Decode(tt.token, now)
+			got, err := c.Decode(bg, tt.token, now)
 			wantInvalid(t, got, err)
 			parsed := errors.Is(err, jwt.ErrTokenMalformed)
 			if parsed != tt.wantParsed {

@@ -1,6 +1,7 @@
 package jwtcodec_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,8 @@ import (
 	"github.com/authadmin/authadmin/adapters/jwtcodec"
 	"github.com/authadmin/authadmin/domain"
 )
+
+var ctx = context.Background()
 
 func Example() {
 	codec, err := jwtcodec.New(jwtcodec.Config{
@@ -22,7 +25,7 @@ func Example() {
 		return
 	}
 	issued := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	token, err := codec.Encode(domain.Claims{
+	token, err := codec.Encode(ctx, domain.Claims{
 		Subject:      "ann@example.com",
 		IsAdmin:      true,
 		TokenVersion: 1,
@@ -35,18 +38,18 @@ func Example() {
 		return
 	}
 
-	claims, err := codec.Decode(token, issued.Add(time.Minute))
+	claims, err := codec.Decode(ctx, token, issued.Add(time.Minute))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	companyID, _ := claims.Int64("company_id")
-	role, _ := claims.String("role")
+	companyID, _ := claims.Int64Claim("company_id")
+	role, _ := claims.StringClaim("role")
 	fmt.Println(claims.Subject, claims.IsAdmin, claims.TokenVersion)
 	fmt.Println(claims.ExpiresAt.UTC().Format(time.RFC3339))
 	fmt.Println(companyID, role)
 
-	_, err = codec.Decode(token, issued.Add(time.Hour))
+	_, err = codec.Decode(ctx, token, issued.Add(time.Hour))
 	fmt.Println("an hour later:", errors.Is(err, domain.ErrInvalidToken))
 	// Output:
 	// ann@example.com true 1
@@ -93,7 +96,7 @@ func ExampleCodec_Encode_reservedClaim() {
 		return
 	}
 	issued := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	_, err = codec.Encode(domain.Claims{
+	_, err = codec.Encode(ctx, domain.Claims{
 		Subject:   "ann@example.com",
 		IssuedAt:  issued,
 		ExpiresAt: issued.Add(time.Hour),
@@ -116,7 +119,7 @@ func ExampleCodec_Decode() {
 		// {"alg":"none"}: never accepted.
 		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbm5AZXhhbXBsZS5jb20iLCJpc19hZG1pbiI6dHJ1ZX0.",
 	} {
-		_, err := codec.Decode(token, time.Now())
+		_, err := codec.Decode(ctx, token, time.Now())
 		fmt.Println(errors.Is(err, domain.ErrInvalidToken))
 	}
 	// Output:

@@ -22,7 +22,7 @@ func FuzzDecode(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	valid, err := c.Encode(domain.Claims{
+	valid, err := c.Encode(bg, domain.Claims{
 		Subject: "ann@example.com", IsAdmin: true, TokenVersion: 3,
 		IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour),
 		Extra: map[string]any{"company_id": int64(9007199254740993), "nested": map[string]any{"a": []any{1, "b"}}},
@@ -30,7 +30,7 @@ func FuzzDecode(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	if _, err := c.Decode(valid, now); err != nil {
+	if _, err := c.Decode(bg, valid, now); err != nil {
 		f.Fatalf("the valid seed does not decode: %v", err)
 	}
 	h, p, s := parts(f, valid)
@@ -82,7 +82,7 @@ func FuzzDecode(f *testing.F) {
 
 func check(t *testing.T, c *jwtcodec.Codec, token string) {
 	t.Helper()
-	got, err := c.Decode(token, now)
+	got, err := c.Decode(bg, token, now)
 	if err != nil {
 		if !errors.Is(err, domain.ErrInvalidToken) {
 			t.Fatalf("Decode(%q) error %q does not wrap domain.ErrInvalidToken", token, err)

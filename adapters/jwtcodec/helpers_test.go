@@ -2,6 +2,7 @@ package jwtcodec_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -9,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"hash"
-	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -128,13 +128,6 @@ func payload(changes map[string]any) map[string]any {
 	return m
 }
 
-// merge returns a copy of a with b's entries added.
-func merge(a, b map[string]any) map[string]any {
-	m := maps.Clone(a)
-	maps.Copy(m, b)
-	return m
-}
-
 // parts splits a token into its three segments.
 func parts(t testing.TB, token string) (head, payload, sig string) {
 	t.Helper()
@@ -176,3 +169,6 @@ func wantInvalid(t testing.TB, got domain.Claims, err error) {
 		t.Fatalf("Decode returned claims with its error: %+v", got)
 	}
 }
+
+// bg is the context the tests pass to the codec, which ignores it.
+var bg = context.Background()

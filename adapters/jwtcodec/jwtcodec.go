@@ -11,6 +11,7 @@ package jwtcodec
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -127,11 +128,13 @@ func New(cfg Config) (*Codec, error) {
 // Algorithm returns the JWT "alg" the codec signs with and accepts.
 func (c *Codec) Algorithm() string { return c.method.Alg() }
 
-// Encode signs claims. Extra claims with reserved names are refused with an
+// Encode signs claims. A codec configured with an issuer or audience writes
+// its own, replacing claims.Issuer and claims.Audience; NotBefore and ID are
+// written when set. Extra claims with reserved names are refused with an
 // error wrapping domain.ErrReservedClaim; so are, with other errors, an empty
 // subject, a negative token version, an ExpiresAt not after IssuedAt (in
 // whole seconds) and extra values encoding/json cannot encode.
-func (c *Codec) Encode(claims domain.Claims) (string, error) {
+func (c *Codec) Encode(_ context.Context, claims domain.Claims) (string, error) {
 	if err := domain.CheckExtraClaims(claims.Extra); err != nil {
 		return "", fmt.Errorf("jwtcodec: %w", err)
 	}
@@ -165,7 +168,7 @@ func (c *Codec) Encode(claims domain.Claims) (string, error) {
 
 // Decode verifies token as of now and returns its claims. Every failure
 // wraps domain.ErrInvalidToken.
-func (c *Codec) Decode(token string, now time.Time) (domain.Claims, error) {
+func (c *Codec) Decode(_ context.Context, token string, now time.Time) (domain.Claims, error) {
 	if len(token) > c.maxBytes {
 		return domain.Claims{}, fmt.Errorf("%w: longer than %d bytes", domain.ErrInvalidToken, c.maxBytes)
 	}
@@ -236,6 +239,9 @@ func fromMap(m jwt.MapClaims) (domain.Claims, error) {
 	if !c.ExpiresAt.After(c.IssuedAt) {
 		return c, errors.New("claim exp is not after iat")
 	}
+	if err := optionalClaims(m, &c); err != nil {
+		return c, err
+	}
 	for k, v := range m {
 		if domain.IsReservedClaim(k) {
 			continue
@@ -246,6 +252,40 @@ func fromMap(m jwt.MapClaims) (domain.Claims, error) {
 		c.Extra[k] = domain.NormalizeClaimValue(v)
 	}
 	return c, nil
+}
+
+// optionalClaims copies the registered claims nbf, iss, aud and jti into c,
+// refusing wrong types.
+func optionalClaims(m jwt.MapClaims, c *domain.Claims) error {
+	nbf, err := m.GetNotBefore()
+	if err != nil {
+		return errors.New("claim nbf is not a number")
+	}
+	if nbf != nil {
+		c.NotBefore = nbf.Time
+	}
+	if c.Issuer, err = m.GetIssuer(); err != nil {
+		return errors.New("claim iss is not a string")
+	}
+	// jwt's GetAudience reads a present aud of another type as empty.
+	aud, err := m.GetAudience()
+	switch m[domain.ClaimAudience].(type) {
+	case nil, string, []any:
+	default:
+		err = jwt.ErrInvalidType
+	}
+	if err != nil {
+		return errors.New("claim aud is not a string or a list of strings")
+	}
+	if len(aud) > 0 {
+		c.Audience = aud
+	}
+	if jti, ok := m[domain.ClaimID]; ok {
+		if c.ID, ok = jti.(string); !ok {
+			return errors.New("claim jti is not a string")
+		}
+	}
+	return nil
 }
 
 // isTokenByte reports whether b may appear in a compact JWS: the base64url

@@ -71,7 +71,7 @@ func TestNewAlgorithms(t *testing.T) {
 			if got := c.Algorithm(); got != tt.wantAlg {
 				t.Fatalf("Algorithm() = %q, want %q", got, tt.wantAlg)
 			}
-			tok, err := c.Encode(validClaims())
+			tok, err := c.Encode(bg, validClaims())
 			if err != nil {
 				t.Fatalf("Encode: %v", err)
 			}
@@ -81,7 +81,7 @@ func TestNewAlgorithms(t *testing.T) {
 			if err := json.Unmarshal(hb, &head); err != nil || head["alg"] != tt.wantAlg {
 				t.Fatalf("token header %s (err %v), want alg %s", hb, err, tt.wantAlg)
 			}
-			got, err := c.Decode(tok, now)
+			got, err := c.Decode(bg, tok, now)
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
@@ -218,11 +218,11 @@ func TestRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCodec(t, jwtcodec.Config{})
-			tok, err := c.Encode(tt.in)
+			tok, err := c.Encode(bg, tt.in)
 			if err != nil {
 				t.Fatalf("Encode: %v", err)
 			}
-			got, err := c.Decode(tok, now)
+			got, err := c.Decode(bg, tok, now)
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
@@ -273,11 +273,11 @@ func TestRoundTripAccessors(t *testing.T) {
 		"big":        uint64(math.MaxInt64) + 1,
 		"nested":     map[string]any{"id": 1},
 	}
-	tok, err := c.Encode(in)
+	tok, err := c.Encode(bg, in)
 	if err != nil {
 		t.Fatalf("Encode: %v", err)
 	}
-	got, err := c.Decode(tok, now)
+	got, err := c.Decode(bg, tok, now)
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
@@ -296,12 +296,10 @@ func TestRoundTripAccessors(t *testing.T) {
 		{name: "missing", claim: "nope", wantOK: false},
 	}
 	for _, tt := range int64Cases {
-		t.Run("Int64/"+tt.name, func(t *testing.T) {
-			n, ok := got.Int64(tt.claim)
-			// When ok is false only ok is specified: domain.Claims.Int64
-			// returns math.MaxInt64, false for a json.Number beyond int64.
-			if ok != tt.wantOK || ok && n != tt.want {
-				t.Fatalf("Int64(%q) = %d, %v; want %d, %v", tt.claim, n, ok, tt.want, tt.wantOK)
+		t.Run("Int64Claim/"+tt.name, func(t *testing.T) {
+			n, ok := got.Int64Claim(tt.claim)
+			if ok != tt.wantOK || n != tt.want {
+				t.Fatalf("Int64Claim(%q) = %d, %v; want %d, %v", tt.claim, n, ok, tt.want, tt.wantOK)
 			}
 		})
 	}
@@ -315,12 +313,12 @@ func TestRoundTripAccessors(t *testing.T) {
 			"big":        json.Number("9223372036854775808"),
 			"nested":     map[string]any{"id": int64(1)},
 		} {
-			v, ok := got.Get(name)
+			v, ok := got.Claim(name)
 			if !ok || !reflect.DeepEqual(v, want) {
-				t.Errorf("Get(%q) = %#v (%T), %v; want %#v (%T)", name, v, v, ok, want, want)
+				t.Errorf("Claim(%q) = %#v (%T), %v; want %#v (%T)", name, v, v, ok, want, want)
 			}
 		}
-		if s, ok := got.String("role"); !ok || s != "owner" {
+		if s, ok := got.StringClaim("role"); !ok || s != "owner" {
 			t.Errorf(`String("role") = %q, %v`, s, ok)
 		}
 	})
@@ -411,7 +409,7 @@ func TestEncodeRefuses(t *testing.T) {
 						t.Fatalf("Encode panicked: %v", r)
 					}
 				}()
-				tok, err = c.Encode(claims)
+				tok, err = c.Encode(bg, claims)
 			}()
 			if err == nil {
 				t.Fatalf("Encode accepted %+v: %s", claims, tok)
@@ -433,7 +431,7 @@ func TestEncodeDoesNotModifyClaims(t *testing.T) {
 	c := newCodec(t, jwtcodec.Config{Issuer: "iss", Audience: "aud"})
 	in := validClaims()
 	in.Extra = map[string]any{"company_id": 1}
-	if _, err := c.Encode(in); err != nil {
+	if _, err := c.Encode(bg, in); err != nil {
 		t.Fatal(err)
 	}
 	if want := map[string]any{"company_id": 1}; !reflect.DeepEqual(in.Extra, want) {
@@ -474,7 +472,7 @@ func TestLeeway(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCodec(t, jwtcodec.Config{Leeway: tt.leeway})
-			got, err := c.Decode(forge("HS256", testKey, payload(tt.change)), now)
+			got, err := c.Decode(bg, forge("HS256", testKey, payload(tt.change)), now)
 			if !tt.ok {
 				wantInvalid(t, got, err)
 				return
@@ -519,7 +517,7 @@ func TestIssuerAudience(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCodec(t, tt.cfg)
-			got, err := c.Decode(forge("HS256", testKey, payload(tt.change)), now)
+			got, err := c.Decode(bg, forge("HS256", testKey, payload(tt.change)), now)
 			if !tt.ok {
 				wantInvalid(t, got, err)
 				return
@@ -535,7 +533,7 @@ func TestIssuerAudience(t *testing.T) {
 
 	t.Run("Encode writes them", func(t *testing.T) {
 		c := newCodec(t, configured)
-		tok, err := c.Encode(validClaims())
+		tok, err := c.Encode(bg, validClaims())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -543,7 +541,7 @@ func TestIssuerAudience(t *testing.T) {
 		if p["iss"] != iss || p["aud"] != aud {
 			t.Fatalf("payload iss=%v aud=%v, want %q %q", p["iss"], p["aud"], iss, aud)
 		}
-		got, err := c.Decode(tok, now)
+		got, err := c.Decode(bg, tok, now)
 		if err != nil {
 			t.Fatalf("Decode of own token: %v", err)
 		}
@@ -551,13 +549,13 @@ func TestIssuerAudience(t *testing.T) {
 			t.Fatalf("iss/aud leaked into Extra: %#v", got.Extra)
 		}
 		plain := newCodec(t, jwtcodec.Config{})
-		if _, err := plain.Decode(tok, now); err != nil {
+		if _, err := plain.Decode(bg, tok, now); err != nil {
 			t.Fatalf("codec without issuer refused a token with one: %v", err)
 		}
 	})
 
 	t.Run("Encode omits them when not configured", func(t *testing.T) {
-		tok, err := newCodec(t, jwtcodec.Config{}).Encode(validClaims())
+		tok, err := newCodec(t, jwtcodec.Config{}).Encode(bg, validClaims())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -568,16 +566,16 @@ func TestIssuerAudience(t *testing.T) {
 		if _, ok := p["aud"]; ok {
 			t.Errorf("payload has aud: %v", p)
 		}
-		_, err = newCodec(t, configured).Decode(tok, now)
+		_, err = newCodec(t, configured).Decode(bg, tok, now)
 		wantInvalid(t, domain.Claims{}, err)
 	})
 
 	t.Run("other issuer's codec refuses", func(t *testing.T) {
-		tok, err := newCodec(t, jwtcodec.Config{Issuer: "a", Audience: aud}).Encode(validClaims())
+		tok, err := newCodec(t, jwtcodec.Config{Issuer: "a", Audience: aud}).Encode(bg, validClaims())
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := newCodec(t, jwtcodec.Config{Issuer: "b", Audience: aud}).Decode(tok, now)
+		got, err := newCodec(t, jwtcodec.Config{Issuer: "b", Audience: aud}).Decode(bg, tok, now)
 		wantInvalid(t, got, err)
 	})
 }
@@ -636,23 +634,23 @@ func TestRandomKey(t *testing.T) {
 			if bytes.Equal(key, jwtcodec.KeyOf(other)) {
 				t.Fatal("two random keys are equal")
 			}
-			tokA, err := c.Encode(validClaims())
+			tokA, err := c.Encode(bg, validClaims())
 			if err != nil {
 				t.Fatal(err)
 			}
-			tokB, err := other.Encode(validClaims())
+			tokB, err := other.Encode(bg, validClaims())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := c.Decode(tokA, now); err != nil {
+			if _, err := c.Decode(bg, tokA, now); err != nil {
 				t.Fatalf("codec refused its own token: %v", err)
 			}
-			if _, err := other.Decode(tokB, now); err != nil {
+			if _, err := other.Decode(bg, tokB, now); err != nil {
 				t.Fatalf("codec refused its own token: %v", err)
 			}
-			got, err := c.Decode(tokB, now)
+			got, err := c.Decode(bg, tokB, now)
 			wantInvalid(t, got, err)
-			got, err = other.Decode(tokA, now)
+			got, err = other.Decode(bg, tokA, now)
 			wantInvalid(t, got, err)
 		})
 	}
@@ -671,17 +669,17 @@ func TestRandomKey(t *testing.T) {
 func TestSecretCopied(t *testing.T) {
 	secret := bytes.Clone(testKey)
 	c := newCodec(t, jwtcodec.Config{Secret: secret})
-	tok, err := c.Encode(validClaims())
+	tok, err := c.Encode(bg, validClaims())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range secret {
 		secret[i] ^= 0xFF
 	}
-	if _, err := c.Decode(tok, now); err != nil {
+	if _, err := c.Decode(bg, tok, now); err != nil {
 		t.Fatalf("mutating the caller's slice changed the codec's key: %v", err)
 	}
-	tok2, err := c.Encode(validClaims())
+	tok2, err := c.Encode(bg, validClaims())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -689,7 +687,7 @@ func TestSecretCopied(t *testing.T) {
 		t.Fatal("the codec signs differently after the caller's slice changed")
 	}
 	mutated := newCodec(t, jwtcodec.Config{Secret: secret})
-	got, err := mutated.Decode(tok, now)
+	got, err := mutated.Decode(bg, tok, now)
 	wantInvalid(t, got, err)
 }
 
@@ -721,7 +719,7 @@ func TestMaxTokenBytes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCodec(t, jwtcodec.Config{MaxTokenBytes: tt.max})
-			got, err := c.Decode(tt.token, now)
+			got, err := c.Decode(bg, tt.token, now)
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("Decode: %v", err)
@@ -739,7 +737,7 @@ func TestMaxTokenBytes(t *testing.T) {
 		c := newCodec(t, jwtcodec.Config{MaxTokenBytes: 200})
 		claims := validClaims()
 		claims.Extra = map[string]any{"blob": strings.Repeat("x", 200)}
-		if tok, err := c.Encode(claims); err == nil {
+		if tok, err := c.Encode(bg, claims); err == nil {
 			t.Fatalf("Encode made a %d-byte token the codec cannot decode", len(tok))
 		}
 	})
@@ -781,12 +779,12 @@ func TestConcurrentUse(t *testing.T) {
 				in.Subject = fmt.Sprintf("user%d@example.com", w)
 				in.TokenVersion = int64(r)
 				in.Extra = map[string]any{"worker": w, "round": r}
-				tok, err := c.Encode(in)
+				tok, err := c.Encode(bg, in)
 				if err != nil {
 					errs <- err
 					return
 				}
-				got, err := c.Decode(tok, now)
+				got, err := c.Decode(bg, tok, now)
 				if err != nil {
 					errs <- err
 					return
@@ -796,7 +794,7 @@ func TestConcurrentUse(t *testing.T) {
 					return
 				}
 				// A tampered token must fail concurrently as well.
-				if _, err := c.Decode(tok[:len(tok)-2], now); !errors.Is(err, domain.ErrInvalidToken) {
+				if _, err := c.Decode(bg, tok[:len(tok)-2], now); !errors.Is(err, domain.ErrInvalidToken) {
 					errs <- fmt.Errorf("truncated token: %v", err)
 					return
 				}
@@ -807,5 +805,40 @@ func TestConcurrentUse(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+func TestOptionalRegisteredClaims(t *testing.T) {
+	c := newCodec(t, jwtcodec.Config{Secret: testKey})
+	nbf := now.Add(-time.Minute)
+	got, err := c.Decode(bg, forge("HS256", testKey, payload(map[string]any{
+		"nbf": nbf.Unix(), "iss": "https://auth.example.com", "aud": []string{"orders", "billing"}, "jti": "t-1",
+	})), now)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if !got.NotBefore.Equal(nbf) || got.Issuer != "https://auth.example.com" || got.ID != "t-1" ||
+		!reflect.DeepEqual(got.Audience, []string{"orders", "billing"}) {
+		t.Fatalf("optional claims = nbf %v, iss %q, aud %v, jti %q", got.NotBefore, got.Issuer, got.Audience, got.ID)
+	}
+	if _, ok := got.Extra["jti"]; ok {
+		t.Fatal("jti leaked into Extra")
+	}
+	m := got.Map()
+	if m["iss"] != "https://auth.example.com" || m["jti"] != "t-1" || m["nbf"] != nbf.Unix() {
+		t.Fatalf("Map lost optional claims: %v", m)
+	}
+
+	for name, bad := range map[string]map[string]any{
+		"jti number":     {"jti": 7},
+		"iss number":     {"iss": 7},
+		"aud number":     {"aud": 7},
+		"nbf string":     {"nbf": "yesterday"},
+		"aud mixed list": {"aud": []any{"a", 1}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := c.Decode(bg, forge("HS256", testKey, payload(bad)), now)
+			wantInvalid(t, got, err)
+		})
 	}
 }

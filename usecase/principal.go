@@ -1,0 +1,29 @@
+package usecase
+
+import "github.com/authadmin/authadmin/domain"
+
+// Principal is an authenticated caller: the verified claims of an access
+// token whose user was, when Authenticate ran, still approved and had not
+// changed password or been rejected since the token was issued.
+//
+// Only Authenticate makes a Principal, so a transport cannot hand the use
+// cases claims it did not verify; the zero Principal authenticates nobody.
+// The use cases that take one re-check it against the store.
+type Principal struct {
+	claims domain.Claims
+}
+
+// Claims returns the token's claims: subject, admin flag, times and the
+// extra claims (company_id, role, ...). Callers must not modify the Extra
+// map.
+func (p Principal) Claims() domain.Claims { return p.claims }
+
+// Email returns the caller's normalised email (the "sub" claim).
+func (p Principal) Email() string { return p.claims.Subject }
+
+// IsAdmin reports whether the token was issued to an administrator.
+func (p Principal) IsAdmin() bool { return p.claims.IsAdmin }
+
+// IsZero reports whether p is the zero Principal, which authenticates
+// nobody.
+func (p Principal) IsZero() bool { return p.claims.Subject == "" }
