@@ -44,16 +44,22 @@ func crashUser(i int) domain.User {
 	}
 }
 
-// TestHelperWriter is not a test: it is the child process of the tests
-// below, and returns at once unless envHelper is set. Mode "write" creates
-// users in a tight loop, printing "created N" after each acknowledged
-// Create, and updates an earlier user after every other one; mode "hold"
-// opens the store, prints "locked" and waits for its stdin to close.
-func TestHelperWriter(t *testing.T) {
-	mode := os.Getenv(envHelper)
-	if mode == "" {
-		return
+// TestMain runs the test binary as the child process of the tests below
+// when envHelper is set, and the tests otherwise.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(envHelper); mode != "" {
+		runHelper(mode)
+		os.Exit(0)
 	}
+	os.Exit(m.Run())
+}
+
+// runHelper is the child process. Mode "write" creates users in a tight
+// loop, printing "created N" after each acknowledged Create, and updates an
+// earlier user after every other one; mode "hold" opens the store, prints
+// "locked" and waits for its stdin to close; mode "crash at STEP" makes the
+// store kill the process at that step of its first write.
+func runHelper(mode string) {
 	ctx := context.Background()
 	s, err := jsonstore.Open(os.Getenv(envPath))
 	if err != nil {
@@ -110,7 +116,7 @@ func TestHelperWriter(t *testing.T) {
 // with a reader of its output.
 func child(t *testing.T, mode, path string) (*exec.Cmd, *bufio.Scanner, io.WriteCloser) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWriter$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envHelper+"="+mode, envPath+"="+path)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
