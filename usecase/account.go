@@ -90,25 +90,21 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 		// Pay for one comparison, as a wrong password would, then fail the
 		// same way.
 		_ = s.hasher.Compare(ctx, s.dummyHash, req.Password)
-		s.audit(ctx, "login_failed", "email", email)
-		return Token{}, domain.ErrInvalidCredentials
+		return Token{}, s.loginFailed(ctx, email)
 	case err != nil:
 		return Token{}, fmt.Errorf("usecase: login: %w", err)
 	}
 	if err := s.hasher.Compare(ctx, u.PasswordHash, req.Password); err != nil {
 		if errors.Is(err, domain.ErrPasswordMismatch) {
-			s.audit(ctx, "login_failed", "email", email)
-			return Token{}, domain.ErrInvalidCredentials
+			return Token{}, s.loginFailed(ctx, email)
 		}
 		return Token{}, fmt.Errorf("usecase: login: %w", err)
 	}
-	switch u.Status {
-	case domain.StatusApproved:
-	case domain.StatusPending:
+	if !u.IsApproved() {
 		s.audit(ctx, "login_refused", "email", email, "status", u.Status)
-		return Token{}, domain.ErrAccountPending
-	default:
-		s.audit(ctx, "login_refused", "email", email, "status", u.Status)
+		if u.Status == domain.StatusPending {
+			return Token{}, domain.ErrAccountPending
+		}
 		return Token{}, domain.ErrAccountRejected
 	}
 	if s.hasher.NeedsRehash(u.PasswordHash) {
@@ -138,6 +134,13 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 		ExpiresIn:   claims.ExpiresAt.Sub(claims.IssuedAt),
 		Claims:      claims,
 	}, nil
+}
+
+// loginFailed records a failed login and returns the one error an unknown
+// email and a wrong password share.
+func (s *Service) loginFailed(ctx context.Context, email string) error {
+	s.audit(ctx, "login_failed", "email", email)
+	return domain.ErrInvalidCredentials
 }
 
 // rehash replaces u's password hash by one made with the hasher's current

@@ -127,24 +127,16 @@ func New(cfg Config) (*Service, error) {
 	s.admin = admin
 	// The built-in default is allowed (the admin must change it before any
 	// admin operation); a configured password must meet the policy.
-	adminPassErr := domain.CheckPasswordInput(s.adminPass)
 	if s.adminPass != DefaultAdminPassword {
-		adminPassErr = s.policy.Check(s.adminPass)
-	}
-	if adminPassErr != nil {
-		return nil, fmt.Errorf("usecase: AdminPassword: %w", adminPassErr)
+		if err := s.policy.Check(s.adminPass); err != nil {
+			return nil, fmt.Errorf("usecase: AdminPassword: %w", err)
+		}
 	}
 	if s.dummyHash, err = s.hasher.Hash(context.Background(), rand.Text()); err != nil {
 		return nil, fmt.Errorf("usecase: hash the stand-in password: %w", err)
 	}
 	return s, nil
 }
-
-// TokenTTL returns how long the tokens Login issues live.
-func (s *Service) TokenTTL() time.Duration { return s.ttl }
-
-// PasswordPolicy returns the policy new passwords must meet.
-func (s *Service) PasswordPolicy() domain.PasswordPolicy { return s.policy }
 
 // audit logs an audit event. Callers pass only non-secret attributes.
 func (s *Service) audit(ctx context.Context, event string, attrs ...any) {

@@ -71,6 +71,8 @@ type Codec struct {
 	audience string
 	leeway   time.Duration
 	maxBytes int
+	// parserOpts are the fixed verification rules; Decode adds the time.
+	parserOpts []jwt.ParserOption
 }
 
 var _ ports.TokenCodec = (*Codec)(nil)
@@ -121,6 +123,20 @@ func New(cfg Config) (*Codec, error) {
 	}
 	if c.maxBytes <= 0 {
 		c.maxBytes = DefaultMaxTokenBytes
+	}
+	c.parserOpts = []jwt.ParserOption{
+		jwt.WithValidMethods([]string{method.Alg()}),
+		jwt.WithJSONNumber(),
+		jwt.WithStrictDecoding(),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(c.leeway),
+	}
+	if c.issuer != "" {
+		c.parserOpts = append(c.parserOpts, jwt.WithIssuer(c.issuer))
+	}
+	if c.audience != "" {
+		c.parserOpts = append(c.parserOpts, jwt.WithAudience(c.audience))
 	}
 	return c, nil
 }
@@ -180,21 +196,7 @@ func (c *Codec) Decode(_ context.Context, token string, now time.Time) (domain.C
 			return domain.Claims{}, fmt.Errorf("%w: byte 0x%02x at offset %d is not base64url or '.'", domain.ErrInvalidToken, token[i], i)
 		}
 	}
-	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{c.method.Alg()}),
-		jwt.WithJSONNumber(),
-		jwt.WithStrictDecoding(),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(c.leeway),
-		jwt.WithTimeFunc(func() time.Time { return now }),
-	}
-	if c.issuer != "" {
-		opts = append(opts, jwt.WithIssuer(c.issuer))
-	}
-	if c.audience != "" {
-		opts = append(opts, jwt.WithAudience(c.audience))
-	}
+	opts := append(c.parserOpts[:len(c.parserOpts):len(c.parserOpts)], jwt.WithTimeFunc(func() time.Time { return now }))
 	m := jwt.MapClaims{}
 	_, err := jwt.NewParser(opts...).ParseWithClaims(token, m, func(*jwt.Token) (any, error) { return c.key, nil })
 	if err != nil {
