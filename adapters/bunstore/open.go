@@ -1,0 +1,269 @@
+package bunstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// DefaultURL is the database the example servers use unless configured: a
+// SQLite file users.db in the working directory, as in the original package.
+const DefaultURL = "sqlite://./users.db"
+
+// SQLiteBusyTimeout is how long a SQLite connection opened by Open waits for
+// a lock held by another process before failing.
+const SQLiteBusyTimeout = 10 * time.Second
+
+// pgDefaultExecMode is the pgx query exec mode Open uses unless the URL sets
+// default_query_exec_mode. bun formats every argument into the SQL text, so
+// each lookup is a new statement: pgx's default mode (cache_statement) would
+// prepare each one, an extra round trip, and fill its cache with statements
+// used once. The simple protocol sends the text as it is, in one round trip.
+// (BenchmarkPostgresExecModes measures the modes side by side.)
+const pgDefaultExecMode = pgx.QueryExecModeSimpleProtocol
+
+// Open connects to the database at url, creates or migrates the users table
+// (see SchemaVersion) and returns a ready store. Close it when done.
+//
+// Accepted URLs:
+//
+//	sqlite://./users.db              a file, relative to the working directory (DefaultURL)
+//	sqlite:///abs/path/users.db      a file, absolute path
+//	sqlite://:memory:                a private in-memory database, shared by the
+//	                                 store's connections and gone after Close
+//	postgres://user:pass@host:5432/db?sslmode=disable
+//	postgresql://...                 the same; any parameter pgx reads
+//
+// and, so that a team moving from the Python package can keep its setting,
+// the SQLAlchemy forms sqlite+aiosqlite:///./users.db (three slashes and a
+// relative path, four for an absolute one; sqlite+aiosqlite:///:memory:) and
+// postgresql+asyncpg://user:pass@host/db (asyncpg's ssl=... becomes libpq's
+// sslmode=...). sqlite:///./users.db is read as relative, as SQLAlchemy
+// would. Any other URL gives an error wrapping ErrUnsupportedURL; errors
+// never contain the URL's password.
+//
+// SQLite runs through the pure-Go modernc.org/sqlite driver (no C compiler
+// needed) in WAL mode (files only) with synchronous=FULL (a registration the caller saw
+// succeed survives a crash or power loss), a busy timeout of
+// SQLiteBusyTimeout for other processes, and one writer at a time within the
+// process, so concurrent writers queue instead of failing with "database is
+// locked". The file is created if missing; its directory must exist.
+//
+// PostgreSQL runs through pgx (database/sql) in the simple-protocol exec
+// mode unless the URL sets default_query_exec_mode (see pgDefaultExecMode).
+//
+// Both pools keep up to 4×GOMAXPROCS (at least 8) connections open and idle;
+// tune them through Store.DB().
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	t, err := parseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		db      *bun.DB
+		onClose func() error
+	)
+	switch {
+	case t.engine == enginePostgres:
+		db, err = openPostgres(t.pgURL)
+		onClose = db.Close
+	case t.path == "":
+		db, onClose, err = openSQLiteMemory(ctx)
+	default:
+		db, err = openSQLiteFile(t.path)
+		if err == nil {
+			onClose = db.Close
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bunstore: open %s: %w", t, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = onClose()
+		return nil, fmt.Errorf("bunstore: open %s: %w%s", t, err, missingDirHint(t))
+	}
+	if t.engine == engineSQLite && t.path != "" {
+		if err := enableWAL(ctx, db, loggerOf(opts)); err != nil {
+			_ = onClose()
+			return nil, fmt.Errorf("bunstore: open %s: %w", t, err)
+		}
+	}
+	s, err := New(ctx, db, opts...)
+	if err != nil {
+		_ = onClose()
+		return nil, err
+	}
+	s.onClose = onClose
+	return s, nil
+}
+
+// poolSize is the number of connections Open keeps.
+func poolSize() int { return max(8, 4*runtime.GOMAXPROCS(0)) }
+
+// sqlitePragmas configure every connection Open makes to a SQLite database.
+// _txlock=immediate makes transactions take the write lock when they begin,
+// so that they wait for it (busy timeout) instead of failing when they
+// write after reading. The journal mode is not among them: it is a property
+// of the file, set once by enableWAL.
+func sqlitePragmas() string {
+	q := url.Values{}
+	q["_pragma"] = []string{
+		fmt.Sprintf("busy_timeout(%d)", SQLiteBusyTimeout.Milliseconds()),
+		"foreign_keys(1)",
+		"synchronous(FULL)",
+	}
+	q.Set("_txlock", "immediate")
+	return q.Encode()
+}
+
+// enableWAL switches the SQLite file to write-ahead logging, which it then
+// keeps: readers no longer block the writer. The switch needs the file to
+// itself, and SQLite reports a busy file at once rather than through the
+// busy timeout when another connection is switching it too (several
+// processes starting together), so it is retried for up to
+// SQLiteBusyTimeout. A file system that cannot host a WAL leaves the mode
+// unchanged: that is logged, not refused.
+func enableWAL(ctx context.Context, db *bun.DB, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, SQLiteBusyTimeout)
+	defer cancel()
+	pause := time.Millisecond
+	for {
+		var mode string
+		err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		switch {
+		case err == nil:
+			if !strings.EqualFold(mode, "wal") {
+				log.Warn("bunstore: SQLite cannot use WAL on this file system; reads and writes will block each other",
+					"journal_mode", mode)
+			}
+			return nil
+		case !isBusy(err):
+			return fmt.Errorf("enable WAL: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("enable WAL: %w (gave up after %v: %w)", err, SQLiteBusyTimeout, ctx.Err())
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED.
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return true
+	}
+	return false
+}
+
+// loggerOf returns the logger opts set, or slog.Default().
+func loggerOf(opts []Option) *slog.Logger {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		return slog.Default()
+	}
+	return o.logger
+}
+
+// openSQLiteFile opens the SQLite file at path with the pragmas of
+// sqlitePragmas. It does not connect yet.
+func openSQLiteFile(path string) (*bun.DB, error) {
+	// A file: URI, so that SQLite reads the parameters; escape what a URI
+	// would misread in the path.
+	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+	sqldb, err := sql.Open("sqlite", "file:"+escaped+"?"+sqlitePragmas())
+	if err != nil {
+		return nil, err
+	}
+	sqldb.SetMaxOpenConns(poolSize())
+	sqldb.SetMaxIdleConns(poolSize())
+	return bun.NewDB(sqldb, sqlitedialect.New()), nil
+}
+
+// openSQLiteMemory opens a new in-memory SQLite database under a random name
+// in SQLite's memdb VFS, which every connection of the pool shares (a plain
+// ":memory:" would give each pooled connection a database of its own). A
+// database in memdb lives while a connection to it is open, so one
+// connection is held until the returned close function runs.
+func openSQLiteMemory(ctx context.Context) (*bun.DB, func() error, error) {
+	dsn := "file:/bunstore-" + rand.Text() + "?vfs=memdb&" + sqlitePragmas()
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	sqldb.SetMaxOpenConns(poolSize() + 1)
+	sqldb.SetMaxIdleConns(poolSize())
+	keepAlive, err := sqldb.Conn(ctx)
+	if err != nil {
+		_ = sqldb.Close()
+		return nil, nil, err
+	}
+	closeAll := func() error {
+		return errors.Join(keepAlive.Close(), sqldb.Close())
+	}
+	return bun.NewDB(sqldb, sqlitedialect.New()), closeAll, nil
+}
+
+// openPostgres opens a pgx-backed database/sql pool for u. It does not
+// connect yet.
+func openPostgres(u *url.URL) (*bun.DB, error) {
+	cfg, err := pgx.ParseConfig(u.String())
+	if err != nil {
+		// pgx's message quotes the connection string with the password
+		// redacted on a best-effort basis; quote only its cause.
+		msg := "cannot parse the PostgreSQL URL"
+		if cause := errors.Unwrap(err); cause != nil {
+			msg += ": " + cause.Error()
+		}
+		return nil, fmt.Errorf("%w: %s", ErrUnsupportedURL, msg)
+	}
+	if !u.Query().Has("default_query_exec_mode") {
+		cfg.DefaultQueryExecMode = pgDefaultExecMode
+	}
+	sqldb := stdlib.OpenDB(*cfg)
+	sqldb.SetMaxOpenConns(poolSize())
+	sqldb.SetMaxIdleConns(poolSize())
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	sqldb.SetConnMaxLifetime(time.Hour)
+	return bun.NewDB(sqldb, pgdialect.New()), nil
+}
+
+// missingDirHint explains SQLite's "unable to open database file" when the
+// file's directory does not exist.
+func missingDirHint(t target) string {
+	if t.engine != engineSQLite || t.path == "" {
+		return ""
+	}
+	dir := filepath.Dir(t.path)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Sprintf(" (directory %s does not exist)", dir)
+	}
+	return ""
+}

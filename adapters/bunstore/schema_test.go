@@ -1,0 +1,397 @@
+package bunstore_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+
+	"github.com/authadmin/authadmin/adapters/bunstore"
+	"github.com/authadmin/authadmin/domain"
+)
+
+// A schemaLeg is a database on which the schema tests run: a function that
+// returns a bun DB and a table name no other test uses, for stores to be
+// made on with New or Open, and the URL Open takes for that database.
+type schemaLeg struct {
+	name string
+	db   func(t *testing.T) (db *bun.DB, url string, table string)
+}
+
+var schemaLegs = []schemaLeg{
+	{"sqlite_file", func(t *testing.T) (*bun.DB, string, string) {
+		path := filepath.Join(t.TempDir(), "users.db")
+		sqldb, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := bun.NewDB(sqldb, sqlitedialect.New())
+		t.Cleanup(func() { db.Close() })
+		return db, "sqlite://" + path, bunstore.DefaultTable
+	}},
+	{"postgres", func(t *testing.T) (*bun.DB, string, string) {
+		needPostgres(t)
+		return pg.db, pg.url, uniqueTable()
+	}},
+}
+
+func testUser(email string, status domain.Status, created time.Time) domain.User {
+	return domain.User{
+		Email:        email,
+		PasswordHash: "$2a$04$fixture",
+		Status:       status,
+		CreatedAt:    created,
+		UpdatedAt:    created,
+	}
+}
+
+// schemaVersion reads the version bunstore recorded for table, 0 if none.
+func schemaVersion(t *testing.T, db *bun.DB, table string) int {
+	t.Helper()
+	if !tableExists(t, db, bunstore.VersionTable) {
+		return 0
+	}
+	var v []int
+	err := db.NewRaw("SELECT version FROM "+bunstore.VersionTable+" WHERE table_name = ?", table).Scan(context.Background(), &v)
+	if err != nil {
+		t.Fatalf("read schema version: %v", err)
+	}
+	if len(v) == 0 {
+		return 0
+	}
+	return v[0]
+}
+
+// tableExists reports whether the named table exists.
+func tableExists(t *testing.T, db *bun.DB, table string) bool {
+	t.Helper()
+	query := "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+	if db.Dialect().Name().String() == "pg" {
+		query = "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?"
+	}
+	var n int
+	if err := db.NewRaw(query, table).Scan(context.Background(), &n); err != nil {
+		t.Fatalf("look for table %s: %v", table, err)
+	}
+	return n > 0
+}
+
+// indexExists reports whether the named index exists.
+func indexExists(t *testing.T, db *bun.DB, index string) bool {
+	t.Helper()
+	query := "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?"
+	if db.Dialect().Name().String() == "pg" {
+		query = "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ?"
+	}
+	var n int
+	if err := db.NewRaw(query, index).Scan(context.Background(), &n); err != nil {
+		t.Fatalf("look for index %s: %v", index, err)
+	}
+	return n > 0
+}
+
+// TestUpgradeFromVersion1 opens a database made by schema version 1 (no
+// index for the pending listing) holding users, and checks that New and
+// Open migrate it to SchemaVersion, keep the users, and record the version.
+func TestUpgradeFromVersion1(t *testing.T) {
+	if bunstore.SchemaVersion != 2 {
+		t.Fatalf("SchemaVersion is %d: extend this test with a database made by version %d", bunstore.SchemaVersion, bunstore.SchemaVersion-1)
+	}
+	for _, leg := range schemaLegs {
+		t.Run(leg.name, func(t *testing.T) {
+			ctx := context.Background()
+			db, _, table := leg.db(t)
+			old, err := bunstore.NewAtVersion(ctx, db, 1, bunstore.WithTable(table), quiet)
+			if err != nil {
+				t.Fatalf("make a version-1 database: %v", err)
+			}
+			if v := schemaVersion(t, db, table); v != 1 {
+				t.Fatalf("schema version after the version-1 setup = %d; want 1", v)
+			}
+			if indexExists(t, db, table+"_pending_idx") {
+				t.Fatal("the version-1 database already has the pending index")
+			}
+			t0 := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC)
+			for i, st := range []domain.Status{domain.StatusPending, domain.StatusApproved, domain.StatusPending} {
+				if err := old.Create(ctx, testUser(fmt.Sprintf("old%d@example.com", i), st, t0.Add(time.Duration(i)*time.Second))); err != nil {
+					t.Fatalf("Create on version 1: %v", err)
+				}
+			}
+
+			var logs bytes.Buffer
+			s, err := bunstore.New(ctx, db, bunstore.WithTable(table), bunstore.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			if err != nil {
+				t.Fatalf("New on a version-1 database: %v", err)
+			}
+			if v := schemaVersion(t, db, table); v != bunstore.SchemaVersion {
+				t.Errorf("schema version after New = %d; want %d", v, bunstore.SchemaVersion)
+			}
+			if !indexExists(t, db, table+"_pending_idx") {
+				t.Error("New did not add the pending index")
+			}
+			if !strings.Contains(logs.String(), "from_version=1 to_version=2") {
+				t.Errorf("New logged %q; want a line about the migration from version 1 to 2", logs.String())
+			}
+			list, err := s.ListPending(ctx, 10, 0)
+			if err != nil || len(list) != 2 || list[0].Email != "old0@example.com" || list[1].Email != "old2@example.com" {
+				t.Errorf("ListPending after the upgrade = %v, %v; want old0 and old2", emailsOf(list), err)
+			}
+			u, err := s.FindByEmail(ctx, "OLD1@example.com")
+			if err != nil || u.Status != domain.StatusApproved || u.Revision != 1 || !u.CreatedAt.Equal(t0.Add(time.Second)) {
+				t.Errorf("FindByEmail after the upgrade = %+v, %v", u, err)
+			}
+
+			// Starting again changes nothing and logs no migration.
+			logs.Reset()
+			if _, err := bunstore.New(ctx, db, bunstore.WithTable(table), bunstore.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))); err != nil {
+				t.Fatalf("New on an up-to-date database: %v", err)
+			}
+			if logs.Len() != 0 {
+				t.Errorf("New on an up-to-date database logged %q", logs.String())
+			}
+		})
+	}
+}
+
+// TestSchemaTooNew checks that a table recorded at a version this bunstore
+// does not know is refused and left alone.
+func TestSchemaTooNew(t *testing.T) {
+	for _, leg := range schemaLegs {
+		t.Run(leg.name, func(t *testing.T) {
+			ctx := context.Background()
+			db, _, table := leg.db(t)
+			s, err := bunstore.New(ctx, db, bunstore.WithTable(table), quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Create(ctx, testUser("keep@example.com", domain.StatusPending, time.Now())); err != nil {
+				t.Fatal(err)
+			}
+			future := bunstore.SchemaVersion + 1
+			if _, err := db.NewRaw("UPDATE "+bunstore.VersionTable+" SET version = ? WHERE table_name = ?", future, table).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			_, err = bunstore.New(ctx, db, bunstore.WithTable(table), quiet)
+			if !errors.Is(err, bunstore.ErrSchemaTooNew) {
+				t.Fatalf("New on a version-%d table: %v; want ErrSchemaTooNew", future, err)
+			}
+			if v := schemaVersion(t, db, table); v != future {
+				t.Errorf("the refused New changed the version to %d", v)
+			}
+			if _, err := s.FindByEmail(ctx, "keep@example.com"); err != nil {
+				t.Errorf("the refused New lost a user: %v", err)
+			}
+		})
+	}
+}
+
+// TestForeignTable checks that a users table bunstore did not create is
+// refused, not adopted or altered.
+func TestForeignTable(t *testing.T) {
+	for _, leg := range schemaLegs {
+		t.Run(leg.name, func(t *testing.T) {
+			ctx := context.Background()
+			db, _, table := leg.db(t)
+			if _, err := db.ExecContext(ctx, "CREATE TABLE "+table+" (id INTEGER PRIMARY KEY, name TEXT)"); err != nil {
+				t.Fatal(err)
+			}
+			_, err := bunstore.New(ctx, db, bunstore.WithTable(table), quiet)
+			if !errors.Is(err, bunstore.ErrForeignTable) {
+				t.Fatalf("New on a foreign table: %v; want ErrForeignTable", err)
+			}
+			if v := schemaVersion(t, db, table); v != 0 {
+				t.Errorf("the refused New recorded version %d", v)
+			}
+		})
+	}
+}
+
+// TestConcurrentStarts starts eight stores on one new database at once, as
+// eight processes of one deployment would: all succeed and the schema is
+// made once.
+func TestConcurrentStarts(t *testing.T) {
+	for _, leg := range schemaLegs {
+		t.Run(leg.name, func(t *testing.T) {
+			ctx := context.Background()
+			_, url, table := leg.db(t)
+			var (
+				wg         sync.WaitGroup
+				mu         sync.Mutex
+				migrations int
+				errs       []error
+			)
+			for range 8 {
+				wg.Go(func() {
+					var logs bytes.Buffer
+					s, err := bunstore.Open(ctx, url, bunstore.WithTable(table), bunstore.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						errs = append(errs, err)
+						return
+					}
+					s.Close()
+					migrations += strings.Count(logs.String(), "schema migrated")
+				})
+			}
+			wg.Wait()
+			for _, err := range errs {
+				t.Errorf("concurrent Open: %v", err)
+			}
+			if migrations != 1 {
+				t.Errorf("%d of the concurrent Opens migrated the schema; want exactly 1", migrations)
+			}
+		})
+	}
+}
+
+// TestReopenKeepsUsers checks that a SQLite file keeps its users across a
+// close and reopen.
+func TestReopenKeepsUsers(t *testing.T) {
+	ctx := context.Background()
+	url := "sqlite://" + filepath.Join(t.TempDir(), "users.db")
+	s, err := bunstore.Open(ctx, url, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(ctx, testUser("ann@example.com", domain.StatusPending, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, url)
+	if _, err := s.FindByEmail(ctx, "ann@example.com"); err != nil {
+		t.Errorf("after reopening: %v", err)
+	}
+}
+
+// TestWithTable checks the table-name option: a valid name is used, and
+// anything that is not a plain identifier is refused before any SQL runs.
+func TestWithTable(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpen(t, "sqlite://:memory:", bunstore.WithTable("auth_users"))
+	if s.Table() != "auth_users" {
+		t.Errorf("Table() = %q", s.Table())
+	}
+	if !indexExists(t, s.DB(), "auth_users_pending_idx") {
+		t.Error("no index auth_users_pending_idx")
+	}
+	for _, bad := range []string{"", "1users", "users; DROP TABLE x", `users"`, "my-users", "public.users", strings.Repeat("u", 49)} {
+		if s, err := bunstore.Open(ctx, "sqlite://:memory:", bunstore.WithTable(bad)); err == nil {
+			s.Close()
+			t.Errorf("WithTable(%q) accepted", bad)
+		}
+	}
+}
+
+// TestOpenMissingDirectory checks that a SQLite URL in a directory that does
+// not exist gives an error that says so.
+func TestOpenMissingDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nope")
+	_, err := bunstore.Open(context.Background(), "sqlite://"+dir+"/users.db")
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("Open in a missing directory: %v; want an error saying the directory does not exist", err)
+	}
+}
+
+// TestSQLiteSettings checks what Open sets on every SQLite connection.
+func TestSQLiteSettings(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLiteFile(t)
+	// Hold several connections at once so that the pragmas are read from
+	// more than the first one.
+	var conns []bun.Conn
+	for range 3 {
+		c, err := s.DB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		var mode string
+		var busy, sync int
+		if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+			t.Fatal(err)
+		}
+		if mode != "wal" || busy != int(bunstore.SQLiteBusyTimeout.Milliseconds()) || sync != 2 {
+			t.Errorf("connection %d: journal_mode %s, busy_timeout %d, synchronous %d; want wal, %d, 2 (FULL)",
+				i, mode, busy, sync, bunstore.SQLiteBusyTimeout.Milliseconds())
+		}
+		c.Close()
+	}
+}
+
+// TestNewWarnsWithoutBusyTimeout checks the warning New logs for a SQLite
+// database whose connections would fail at once on a lock.
+func TestNewWarnsWithoutBusyTimeout(t *testing.T) {
+	sqldb, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "users.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := bun.NewDB(sqldb, sqlitedialect.New())
+	defer db.Close()
+	var logs bytes.Buffer
+	if _, err := bunstore.New(context.Background(), db, bunstore.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "no busy timeout") {
+		t.Errorf("New logged %q; want a warning about the busy timeout", logs.String())
+	}
+}
+
+// TestMemoryDatabases checks that sqlite://:memory: is one database per Open,
+// shared by all the connections of the store's pool.
+func TestMemoryDatabases(t *testing.T) {
+	ctx := context.Background()
+	a, b := openSQLiteMemory(t), openSQLiteMemory(t)
+	if err := a.Create(ctx, testUser("ann@example.com", domain.StatusPending, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.FindByEmail(ctx, "ann@example.com"); !errors.Is(err, domain.ErrUserNotFound) {
+		t.Errorf("a second in-memory store sees the first one's user: %v", err)
+	}
+	// Every connection sees the user: hold several at once.
+	var conns []bun.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := range 4 {
+		c, err := a.DB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		var n int
+		if err := c.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil || n != 1 {
+			t.Errorf("connection %d sees %d users (%v); want 1", i, n, err)
+		}
+	}
+}
+
+func emailsOf(list []domain.User) []string {
+	out := make([]string, len(list))
+	for i, u := range list {
+		out[i] = u.Email
+	}
+	return out
+}
