@@ -31,3 +31,8 @@ func NewAtVersion(ctx context.Context, db *bun.DB, version int, opts ...Option) 
 	}
 	return s, nil
 }
+
+// QueriesForTest returns the SQL of FindByEmail and ListPending.
+func (s *Store) QueriesForTest() (find, listPending string) {
+	return s.sql.find, s.sql.listPending
+}

@@ -47,8 +47,8 @@ const pgDefaultExecMode = pgx.QueryExecModeSimpleProtocol
 //
 //	sqlite://./users.db              a file, relative to the working directory (DefaultURL)
 //	sqlite:///abs/path/users.db      a file, absolute path
-//	sqlite://:memory:                a private in-memory database, shared by the
-//	                                 store's connections and gone after Close
+//	sqlite://:memory:                a private in-memory database, one per Open,
+//	                                 on one connection, gone after Close
 //	postgres://user:pass@host:5432/db?sslmode=disable
 //	postgresql://...                 the same; any parameter pgx reads
 //
@@ -70,8 +70,8 @@ const pgDefaultExecMode = pgx.QueryExecModeSimpleProtocol
 // PostgreSQL runs through pgx (database/sql) in the simple-protocol exec
 // mode unless the URL sets default_query_exec_mode (see pgDefaultExecMode).
 //
-// Both pools keep up to 4×GOMAXPROCS (at least 8) connections open and idle;
-// tune them through Store.DB().
+// The pools of SQLite files and PostgreSQL keep up to 4×GOMAXPROCS (at least
+// 8) connections open and idle; tune them through Store.DB().
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	t, err := parseURL(url)
 	if err != nil {
@@ -208,26 +208,29 @@ func openSQLiteFile(path string) (*bun.DB, error) {
 }
 
 // openSQLiteMemory opens a new in-memory SQLite database under a random name
-// in SQLite's memdb VFS, which every connection of the pool shares (a plain
-// ":memory:" would give each pooled connection a database of its own). A
-// database in memdb lives while a connection to it is open, so one
-// connection is held until the returned close function runs.
+// in SQLite's memdb VFS (a plain ":memory:" would give each pooled
+// connection a database of its own). The store's pool has one connection:
+// an in-memory database has no WAL, so a second connection would only wait
+// on the first one's locks. A database in memdb lives while a connection to
+// it is open, so a second pool holds one open, whatever the first does with
+// its connection, until the returned close function runs.
 func openSQLiteMemory(ctx context.Context) (*bun.DB, func() error, error) {
 	dsn := "file:/bunstore-" + rand.Text() + "?vfs=memdb&" + sqlitePragmas()
+	keeper, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := keeper.PingContext(ctx); err != nil {
+		_ = keeper.Close()
+		return nil, nil, err
+	}
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
+		_ = keeper.Close()
 		return nil, nil, err
 	}
-	sqldb.SetMaxOpenConns(poolSize() + 1)
-	sqldb.SetMaxIdleConns(poolSize())
-	keepAlive, err := sqldb.Conn(ctx)
-	if err != nil {
-		_ = sqldb.Close()
-		return nil, nil, err
-	}
-	closeAll := func() error {
-		return errors.Join(keepAlive.Close(), sqldb.Close())
-	}
+	sqldb.SetMaxOpenConns(1)
+	closeAll := func() error { return errors.Join(sqldb.Close(), keeper.Close()) }
 	return bun.NewDB(sqldb, sqlitedialect.New()), closeAll, nil
 }
 

@@ -1,0 +1,320 @@
+package bunstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authadmin/authadmin/adapters/bcrypthash"
+	"github.com/authadmin/authadmin/adapters/bunstore"
+	"github.com/authadmin/authadmin/adapters/jwtcodec"
+	"github.com/authadmin/authadmin/domain"
+	"github.com/authadmin/authadmin/ports"
+	"github.com/authadmin/authadmin/usecase"
+)
+
+// newService returns the use cases on repo, with a cheap hash so that the
+// load tests measure the store.
+func newService(t *testing.T, repo ports.UserRepository) *usecase.Service {
+	t.Helper()
+	discard := slog.New(slog.DiscardHandler)
+	hasher, err := bcrypthash.New(4, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("0123456789abcdef0123456789abcdef"), Logger: discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := usecase.New(usecase.Config{Users: repo, Hasher: hasher, Tokens: codec, Logger: discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// forEachEngine runs f as a subtest on a fresh store of every engine.
+func forEachEngine(t *testing.T, f func(t *testing.T, s *bunstore.Store)) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) { f(t, e.open(t)) })
+	}
+}
+
+// TestLoadDistinctRegistrations registers 100 users from 100 goroutines at
+// once: every registration succeeds and every user is stored.
+func TestLoadDistinctRegistrations(t *testing.T) {
+	const n = 100
+	forEachEngine(t, func(t *testing.T, s *bunstore.Store) {
+		ctx := context.Background()
+		svc := newService(t, s)
+		start := make(chan struct{})
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = svc.Register(ctx, fmt.Sprintf("user%03d@example.com", i), "correct horse battery")
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("Register(user%03d): %v", i, err)
+			}
+		}
+		list, err := s.ListPending(ctx, 1000, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != n {
+			t.Errorf("%d pending users stored; want %d", len(list), n)
+		}
+	})
+}
+
+// TestLoadSameEmailCaseVariants registers one address in 50 letter cases
+// from 50 goroutines at once: exactly one succeeds, the others get
+// ErrEmailTaken and nothing else, and one user is stored.
+func TestLoadSameEmailCaseVariants(t *testing.T) {
+	const n = 50
+	forEachEngine(t, func(t *testing.T, s *bunstore.Store) {
+		ctx := context.Background()
+		svc := newService(t, s)
+		start := make(chan struct{})
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = svc.Register(ctx, caseVariant("load.test@example.com", i), "correct horse battery")
+			})
+		}
+		close(start)
+		wg.Wait()
+		won := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, domain.ErrEmailTaken):
+				t.Errorf("Register(%s): %v; want nil or ErrEmailTaken", caseVariant("load.test@example.com", i), err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d registrations succeeded; want exactly 1", won)
+		}
+		list, err := s.ListPending(ctx, 1000, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 1 || list[0].Email != "load.test@example.com" {
+			t.Errorf("stored %v; want only load.test@example.com", emailsOf(list))
+		}
+	})
+}
+
+// caseVariant upper-cases the letters of email at the set bits of i.
+func caseVariant(email string, i int) string {
+	b := []byte(email)
+	bit := 0
+	for j, c := range b {
+		if c >= 'a' && c <= 'z' {
+			if i>>bit&1 == 1 {
+				b[j] = c - 'a' + 'A'
+			}
+			bit++
+		}
+	}
+	return string(b)
+}
+
+// callAll calls every method of repo and returns their errors by name.
+func callAll(ctx context.Context, repo ports.UserRepository, u domain.User) map[string]error {
+	errs := map[string]error{}
+	_, errs["FindByEmail"] = repo.FindByEmail(ctx, u.Email)
+	errs["Create"] = repo.Create(ctx, u)
+	u.Revision = 1
+	errs["Update"] = repo.Update(ctx, u)
+	_, errs["ListPending"] = repo.ListPending(ctx, 10, 0)
+	_, errs["EnsureAdmin"] = repo.EnsureAdmin(ctx, u)
+	return errs
+}
+
+// checkAllFail checks that every call failed with an error that is not one
+// of the domain's answers (the transports map it to 500).
+func checkAllFail(t *testing.T, errs map[string]error) {
+	t.Helper()
+	for name, err := range errs {
+		switch {
+		case err == nil:
+			t.Errorf("%s succeeded on an unusable database", name)
+		case errors.Is(err, domain.ErrUserNotFound), errors.Is(err, domain.ErrEmailTaken),
+			errors.Is(err, domain.ErrConflict), errors.Is(err, domain.ErrValidation):
+			t.Errorf("%s: %v; an unusable database must not look like a domain answer", name, err)
+		case !strings.HasPrefix(err.Error(), "bunstore: "):
+			t.Errorf("%s: %q does not start with \"bunstore: \"", name, err)
+		}
+	}
+}
+
+// TestClosedStore checks that every method of a closed store returns an
+// error, without panicking, and that nothing was written.
+func TestClosedStore(t *testing.T) {
+	ctx := context.Background()
+	u := testUser("late@example.com", domain.StatusPending, time.Now())
+	t.Run("sqlite_file", func(t *testing.T) {
+		url := "sqlite://" + t.TempDir() + "/users.db"
+		s, err := bunstore.Open(ctx, url, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+		checkAllFail(t, callAll(ctx, s, u))
+		if _, err := mustOpen(t, url).FindByEmail(ctx, u.Email); !errors.Is(err, domain.ErrUserNotFound) {
+			t.Errorf("after reopening: %v; want ErrUserNotFound (no partial user)", err)
+		}
+	})
+	t.Run("sqlite_memory", func(t *testing.T) {
+		s, err := bunstore.Open(ctx, "sqlite://:memory:", quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		checkAllFail(t, callAll(ctx, s, u))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		needPostgres(t)
+		table := uniqueTable()
+		s, err := bunstore.Open(ctx, pg.url, bunstore.WithTable(table), quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		checkAllFail(t, callAll(ctx, s, u))
+		check, err := bunstore.New(ctx, pg.db, bunstore.WithTable(table), quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := check.FindByEmail(ctx, u.Email); !errors.Is(err, domain.ErrUserNotFound) {
+			t.Errorf("through another pool: %v; want ErrUserNotFound (no partial user)", err)
+		}
+	})
+}
+
+// TestPostgresUnreachable checks a server that cannot be reached: at Open,
+// and after it, when the network between a working store and its server
+// goes away.
+func TestPostgresUnreachable(t *testing.T) {
+	ctx := context.Background()
+	t.Run("at_open", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		s, err := bunstore.Open(ctx, "postgres://app@127.0.0.1:1/app?sslmode=disable")
+		if err == nil {
+			s.Close()
+			t.Fatal("Open of an unreachable server succeeded")
+		}
+	})
+	t.Run("after_open", func(t *testing.T) {
+		needPostgres(t)
+		proxy := startProxy(t, pgHostPort(t))
+		table := uniqueTable()
+		s := mustOpen(t, strings.Replace(pg.url, pgHostPort(t), proxy.addr(), 1), bunstore.WithTable(table))
+		if err := s.Create(ctx, testUser("before@example.com", domain.StatusPending, time.Now())); err != nil {
+			t.Fatalf("Create through the proxy: %v", err)
+		}
+		proxy.cut()
+
+		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		u := testUser("during@example.com", domain.StatusPending, time.Now())
+		checkAllFail(t, callAll(ctx, s, u))
+
+		check, err := bunstore.New(ctx, pg.db, bunstore.WithTable(table), quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := check.FindByEmail(ctx, "before@example.com"); err != nil {
+			t.Errorf("the user stored before the cut: %v", err)
+		}
+		if _, err := check.FindByEmail(ctx, u.Email); !errors.Is(err, domain.ErrUserNotFound) {
+			t.Errorf("the user created during the cut: %v; want ErrUserNotFound (no partial user)", err)
+		}
+	})
+}
+
+// pgHostPort returns the host:port of the test server.
+func pgHostPort(t *testing.T) string {
+	t.Helper()
+	u, err := url.Parse(pg.url)
+	if err != nil || u.Port() == "" {
+		t.Skipf("%s names no host:port to put a proxy in front of", postgresEnv)
+	}
+	return u.Host
+}
+
+// A tcpProxy forwards connections to a server until cut, which closes every
+// connection and refuses new ones: the network between a store and its
+// server going away.
+type tcpProxy struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+	wg    sync.WaitGroup
+}
+
+func startProxy(t *testing.T, target string) *tcpProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{ln: ln}
+	p.wg.Go(func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", target)
+			if err != nil {
+				client.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, client, server)
+			p.mu.Unlock()
+			p.wg.Go(func() { io.Copy(server, client); server.Close() })
+			p.wg.Go(func() { io.Copy(client, server); client.Close() })
+		}
+	})
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *tcpProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *tcpProxy) cut() {
+	p.ln.Close()
+	p.mu.Lock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+	p.mu.Unlock()
+	p.wg.Wait()
+}
