@@ -2,6 +2,7 @@ package bunstore_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/authadmin/authadmin/adapters/bcrypthash"
 	"github.com/authadmin/authadmin/adapters/bunstore"
@@ -317,4 +321,84 @@ func (p *tcpProxy) cut() {
 	p.conns = nil
 	p.mu.Unlock()
 	p.wg.Wait()
+}
+
+// TestSQLiteSharedFile writes to one SQLite file through two stores at once,
+// each with its own pool, as two processes of one deployment would: the
+// busy timeout makes each wait for the other's write, so no write fails
+// with "database is locked".
+func TestSQLiteSharedFile(t *testing.T) {
+	const perStore = 100
+	ctx := context.Background()
+	url := "sqlite://" + t.TempDir() + "/users.db"
+	stores := []*bunstore.Store{mustOpen(t, url), mustOpen(t, url)}
+	start := make(chan struct{})
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for si, s := range stores {
+		for i := range perStore {
+			wg.Go(func() {
+				<-start
+				u := testUser(fmt.Sprintf("s%d-u%03d@example.com", si, i), domain.StatusPending, time.Now())
+				err := s.Create(ctx, u)
+				if err == nil {
+					u.Email = domain.EmailKey(u.Email)
+					u.Revision = 1
+					u.TokenVersion++
+					err = s.Update(ctx, u)
+				}
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		t.Error(err)
+	}
+	list, err := stores[0].ListPending(ctx, 1000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2*perStore {
+		t.Errorf("%d users stored; want %d", len(list), 2*perStore)
+	}
+}
+
+// TestPostgresStandardStrings checks the guard against PostgreSQL's
+// backslash escapes in string literals: New refuses a connection with
+// standard_conforming_strings off, and Open turns the setting on even when
+// the URL turns it off, so an email crafted to end a literal early finds
+// nothing.
+func TestPostgresStandardStrings(t *testing.T) {
+	needPostgres(t)
+	ctx := context.Background()
+	off := pg.url + "&standard_conforming_strings=off"
+
+	sqldb, err := sql.Open("pgx", off+"&default_query_exec_mode=exec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := bun.NewDB(sqldb, pgdialect.New())
+	defer db.Close()
+	if _, err := bunstore.New(ctx, db, bunstore.WithTable(uniqueTable()), quiet); !errors.Is(err, bunstore.ErrUnsafeConnection) {
+		t.Errorf("New with standard_conforming_strings off: %v; want ErrUnsafeConnection", err)
+	}
+
+	s := mustOpen(t, off, bunstore.WithTable(uniqueTable()))
+	if err := s.Create(ctx, testUser("victim@example.com", domain.StatusPending, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	for _, probe := range []string{`x\'' OR TRUE --`, `x\' OR TRUE --`} {
+		if u, err := s.FindByEmail(ctx, probe); !errors.Is(err, domain.ErrUserNotFound) {
+			t.Errorf("FindByEmail(%q) = %q, %v; want ErrUserNotFound", probe, u.Email, err)
+		}
+	}
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/authadmin/authadmin/adapters/bunstore"
 )
@@ -31,7 +30,7 @@ const postgresEnv = "AUTH_TEST_POSTGRES_URL"
 var pg struct {
 	url    string  // AUTH_TEST_POSTGRES_URL with search_path set to the run's schema
 	schema string  // the run's schema
-	db     *bun.DB // a pool on url, shared by the tests that call New
+	db     *bun.DB // a pool Open made on url, shared by the tests that call New
 }
 
 // quiet sends a store's logs nowhere; tests that check logs pass their own
@@ -82,16 +81,19 @@ func setUpPostgres(base string) (cleanup func(), err error) {
 	u.RawQuery = q.Encode()
 	pg.url, pg.schema = u.String(), schema
 
-	sqldb, err := sql.Open("pgx", pg.url)
+	// The shared pool is one Open made, so that the tests run with Open's
+	// connection settings (exec mode, standard strings); Open also checks
+	// that the server answers.
+	shared, err := bunstore.Open(ctx, pg.url, bunstore.WithTable("users_shared"), quiet)
 	if err != nil {
 		admin.Close()
 		return nil, err
 	}
-	sqldb.SetMaxOpenConns(24)
-	sqldb.SetMaxIdleConns(24)
-	pg.db = bun.NewDB(sqldb, pgdialect.New())
+	pg.db = shared.DB()
+	pg.db.SetMaxOpenConns(24)
+	pg.db.SetMaxIdleConns(24)
 	return func() {
-		pg.db.Close()
+		shared.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {

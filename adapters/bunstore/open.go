@@ -54,9 +54,12 @@ const pgDefaultExecMode = pgx.QueryExecModeSimpleProtocol
 //
 // and, so that a team moving from the Python package can keep its setting,
 // the SQLAlchemy forms sqlite+aiosqlite:///./users.db (three slashes and a
-// relative path, four for an absolute one; sqlite+aiosqlite:///:memory:) and
+// relative path, four for an absolute one; sqlite+aiosqlite:///:memory:;
+// sqlite+pysqlite alike; the Python-only parameters timeout,
+// check_same_thread, uri and cached_statements are ignored) and
 // postgresql+asyncpg://user:pass@host/db (asyncpg's ssl=... becomes libpq's
-// sslmode=...). sqlite:///./users.db is read as relative, as SQLAlchemy
+// sslmode=..., SQLAlchemy's statement-cache settings are dropped;
+// postgresql+psycopg and +psycopg2 alike). sqlite:///./users.db is read as relative, as SQLAlchemy
 // would. Any other URL gives an error wrapping ErrUnsupportedURL; errors
 // never contain the URL's password.
 //
@@ -68,7 +71,9 @@ const pgDefaultExecMode = pgx.QueryExecModeSimpleProtocol
 // locked". The file is created if missing; its directory must exist.
 //
 // PostgreSQL runs through pgx (database/sql) in the simple-protocol exec
-// mode unless the URL sets default_query_exec_mode (see pgDefaultExecMode).
+// mode unless the URL sets default_query_exec_mode (see pgDefaultExecMode),
+// with standard_conforming_strings on (see ErrUnsafeConnection). A URL with
+// no host uses pgx's defaults (PGHOST, then the local socket).
 //
 // The pools of SQLite files and PostgreSQL keep up to 4×GOMAXPROCS (at least
 // 8) connections open and idle; tune them through Store.DB().
@@ -76,6 +81,10 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	t, err := parseURL(url)
 	if err != nil {
 		return nil, err
+	}
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err // before anything is created
 	}
 	var (
 		db      *bun.DB
@@ -101,7 +110,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("bunstore: open %s: %w%s", t, err, missingDirHint(t))
 	}
 	if t.engine == engineSQLite && t.path != "" {
-		if err := enableWAL(ctx, db, loggerOf(opts)); err != nil {
+		if err := enableWAL(ctx, db, o.logger); err != nil {
 			_ = onClose()
 			return nil, fmt.Errorf("bunstore: open %s: %w", t, err)
 		}
@@ -180,18 +189,6 @@ func isBusy(err error) bool {
 	return false
 }
 
-// loggerOf returns the logger opts set, or slog.Default().
-func loggerOf(opts []Option) *slog.Logger {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.logger == nil {
-		return slog.Default()
-	}
-	return o.logger
-}
-
 // openSQLiteFile opens the SQLite file at path with the pragmas of
 // sqlitePragmas. It does not connect yet.
 func openSQLiteFile(path string) (*bun.DB, error) {
@@ -250,6 +247,9 @@ func openPostgres(u *url.URL) (*bun.DB, error) {
 	if !u.Query().Has("default_query_exec_mode") {
 		cfg.DefaultQueryExecMode = pgDefaultExecMode
 	}
+	// bun's string literals are standard strings (see ErrUnsafeConnection):
+	// make the server read them so, whatever the role or database says.
+	cfg.RuntimeParams["standard_conforming_strings"] = "on"
 	sqldb := stdlib.OpenDB(*cfg)
 	sqldb.SetMaxOpenConns(poolSize())
 	sqldb.SetMaxIdleConns(poolSize())

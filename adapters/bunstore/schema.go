@@ -30,7 +30,10 @@ var ErrSchemaTooNew = errors.New("schema is newer than this bunstore")
 var ErrForeignTable = errors.New("table exists but was not created by bunstore")
 
 // migration is one step of the schema's history. Steps are never edited
-// once released: a change to the schema is a new step.
+// once released: a change to the schema is a new step. A step runs inside
+// the migration's transaction; one that builds an index on a large table
+// blocks writers meanwhile (CREATE INDEX CONCURRENTLY cannot run in a
+// transaction), which a future step must weigh.
 type migration struct {
 	version     int
 	description string
@@ -120,18 +123,24 @@ func (s *Store) migrate(ctx context.Context, upTo int) (err error) {
 	case from > SchemaVersion:
 		return fmt.Errorf("bunstore: table %s is at schema version %d, this bunstore knows up to %d: %w",
 			s.table, from, SchemaVersion, ErrSchemaTooNew)
-	case from >= upTo:
-		_, err = conn.ExecContext(ctx, "COMMIT")
-		return err
 	}
-	if from == 0 {
-		exists, err := s.tableExists(ctx, conn)
-		if err != nil {
-			return fmt.Errorf("bunstore: migrate %s: %w", s.table, err)
+	exists, err := s.tableExists(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("bunstore: migrate %s: %w", s.table, err)
+	}
+	switch {
+	case from == 0 && exists:
+		return fmt.Errorf("bunstore: table %s: %w (no row for it in %s)", s.table, ErrForeignTable, VersionTable)
+	case from > 0 && !exists:
+		// Making it afresh would silently start over with no users (and
+		// seed the default admin again).
+		return fmt.Errorf("bunstore: table %s is recorded at schema version %d in %s but does not exist",
+			s.table, from, VersionTable)
+	case from >= upTo:
+		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+			return fmt.Errorf("bunstore: migrate %s: commit: %w", s.table, err)
 		}
-		if exists {
-			return fmt.Errorf("bunstore: table %s: %w (no row for it in %s)", s.table, ErrForeignTable, VersionTable)
-		}
+		return nil
 	}
 	for _, m := range migrations[from:upTo] {
 		for _, stmt := range m.statements(s.engine, s.table) {
@@ -187,7 +196,9 @@ func (s *Store) lockedSchemaVersion(ctx context.Context, conn bun.Conn) (int, er
 func (s *Store) tableExists(ctx context.Context, conn bun.Conn) (bool, error) {
 	query := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND lower(name) = lower(?)`
 	if s.engine == enginePostgres {
-		query = `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`
+		// pg_tables lists every table; information_schema only those the
+		// role has privileges on.
+		query = `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?`
 	}
 	var n int
 	if err := conn.NewRaw(query, s.table).Scan(ctx, &n); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -100,9 +101,37 @@ func indexExists(t *testing.T, db *bun.DB, index string) bool {
 	return n > 0
 }
 
+// version1DDL is the users table as schema version 1 made it, frozen here so
+// that a later edit of migration step 1 cannot go unnoticed: the upgrade
+// test starts from this, not from today's code.
+func version1DDL(engine, table string) []string {
+	emailType, timeType, tableOptions := `TEXT`, `TIMESTAMP`, ` WITHOUT ROWID`
+	if engine == "postgres" {
+		emailType, timeType, tableOptions = `TEXT COLLATE "C"`, `TIMESTAMPTZ`, ``
+	}
+	return []string{
+		`CREATE TABLE "` + table + `" (
+	email                ` + emailType + ` NOT NULL PRIMARY KEY,
+	password_hash        TEXT NOT NULL,
+	is_admin             BOOLEAN NOT NULL DEFAULT FALSE,
+	status               TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+	must_change_password BOOLEAN NOT NULL DEFAULT FALSE,
+	created_at           ` + timeType + ` NOT NULL,
+	updated_at           ` + timeType + ` NOT NULL,
+	token_version        BIGINT NOT NULL DEFAULT 0,
+	revision             BIGINT NOT NULL DEFAULT 1
+)` + tableOptions,
+		`CREATE TABLE IF NOT EXISTS bunstore_schema (
+	table_name TEXT NOT NULL PRIMARY KEY,
+	version    INTEGER NOT NULL
+)`,
+		`INSERT INTO bunstore_schema (table_name, version) VALUES ('` + table + `', 1)`,
+	}
+}
+
 // TestUpgradeFromVersion1 opens a database made by schema version 1 (no
-// index for the pending listing) holding users, and checks that New and
-// Open migrate it to SchemaVersion, keep the users, and record the version.
+// index for the pending listing) holding users, and checks that Open
+// migrates it to SchemaVersion, keeps the users, and records the version.
 func TestUpgradeFromVersion1(t *testing.T) {
 	if bunstore.SchemaVersion != 2 {
 		t.Fatalf("SchemaVersion is %d: extend this test with a database made by version %d", bunstore.SchemaVersion, bunstore.SchemaVersion-1)
@@ -110,37 +139,32 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	for _, leg := range schemaLegs {
 		t.Run(leg.name, func(t *testing.T) {
 			ctx := context.Background()
-			db, _, table := leg.db(t)
-			old, err := bunstore.NewAtVersion(ctx, db, 1, bunstore.WithTable(table), quiet)
-			if err != nil {
-				t.Fatalf("make a version-1 database: %v", err)
-			}
-			if v := schemaVersion(t, db, table); v != 1 {
-				t.Fatalf("schema version after the version-1 setup = %d; want 1", v)
-			}
-			if indexExists(t, db, table+"_pending_idx") {
-				t.Fatal("the version-1 database already has the pending index")
+			db, url, table := leg.db(t)
+			for _, stmt := range version1DDL(leg.name, table) {
+				if _, err := db.ExecContext(ctx, stmt); err != nil {
+					t.Fatalf("make a version-1 database: %v", err)
+				}
 			}
 			t0 := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC)
 			for i, st := range []domain.Status{domain.StatusPending, domain.StatusApproved, domain.StatusPending} {
-				if err := old.Create(ctx, testUser(fmt.Sprintf("old%d@example.com", i), st, t0.Add(time.Duration(i)*time.Second))); err != nil {
-					t.Fatalf("Create on version 1: %v", err)
+				created := t0.Add(time.Duration(i) * time.Second)
+				_, err := db.NewRaw(`INSERT INTO "`+table+`" (email, password_hash, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+					fmt.Sprintf("old%d@example.com", i), "$2a$12$fixture", string(st), created, created).Exec(ctx)
+				if err != nil {
+					t.Fatalf("insert into the version-1 table: %v", err)
 				}
 			}
 
 			var logs bytes.Buffer
-			s, err := bunstore.New(ctx, db, bunstore.WithTable(table), bunstore.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-			if err != nil {
-				t.Fatalf("New on a version-1 database: %v", err)
-			}
+			s := mustOpen(t, url, bunstore.WithTable(table), bunstore.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 			if v := schemaVersion(t, db, table); v != bunstore.SchemaVersion {
-				t.Errorf("schema version after New = %d; want %d", v, bunstore.SchemaVersion)
+				t.Errorf("schema version after Open = %d; want %d", v, bunstore.SchemaVersion)
 			}
 			if !indexExists(t, db, table+"_pending_idx") {
-				t.Error("New did not add the pending index")
+				t.Error("Open did not add the pending index")
 			}
 			if !strings.Contains(logs.String(), "from_version=1 to_version=2") {
-				t.Errorf("New logged %q; want a line about the migration from version 1 to 2", logs.String())
+				t.Errorf("Open logged %q; want a line about the migration from version 1 to 2", logs.String())
 			}
 			list, err := s.ListPending(ctx, 10, 0)
 			if err != nil || len(list) != 2 || list[0].Email != "old0@example.com" || list[1].Email != "old2@example.com" {
@@ -150,6 +174,10 @@ func TestUpgradeFromVersion1(t *testing.T) {
 			if err != nil || u.Status != domain.StatusApproved || u.Revision != 1 || !u.CreatedAt.Equal(t0.Add(time.Second)) {
 				t.Errorf("FindByEmail after the upgrade = %+v, %v", u, err)
 			}
+			u.TokenVersion++
+			if err := s.Update(ctx, u); err != nil {
+				t.Errorf("Update after the upgrade: %v", err)
+			}
 
 			// Starting again changes nothing and logs no migration.
 			logs.Reset()
@@ -158,6 +186,31 @@ func TestUpgradeFromVersion1(t *testing.T) {
 			}
 			if logs.Len() != 0 {
 				t.Errorf("New on an up-to-date database logged %q", logs.String())
+			}
+		})
+	}
+}
+
+// TestRecordedTableMissing checks that a table the version table knows but
+// the database lacks is an error, not a silent fresh start (which would
+// seed the default admin again).
+func TestRecordedTableMissing(t *testing.T) {
+	for _, leg := range schemaLegs {
+		t.Run(leg.name, func(t *testing.T) {
+			ctx := context.Background()
+			db, _, table := leg.db(t)
+			if _, err := bunstore.New(ctx, db, bunstore.WithTable(table), quiet); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ExecContext(ctx, `DROP TABLE "`+table+`"`); err != nil {
+				t.Fatal(err)
+			}
+			_, err := bunstore.New(ctx, db, bunstore.WithTable(table), quiet)
+			if err == nil || !strings.Contains(err.Error(), "does not exist") {
+				t.Errorf("New with the table gone: %v; want an error saying it does not exist", err)
+			}
+			if tableExists(t, db, table) {
+				t.Error("New made the table afresh")
 			}
 		})
 	}
@@ -287,11 +340,15 @@ func TestWithTable(t *testing.T) {
 	if !indexExists(t, s.DB(), "auth_users_pending_idx") {
 		t.Error("no index auth_users_pending_idx")
 	}
+	dir := t.TempDir()
 	for _, bad := range []string{"", "1users", "users; DROP TABLE x", `users"`, "my-users", "public.users", strings.Repeat("u", 49)} {
-		if s, err := bunstore.Open(ctx, "sqlite://:memory:", bunstore.WithTable(bad)); err == nil {
+		if s, err := bunstore.Open(ctx, "sqlite://"+dir+"/users.db", bunstore.WithTable(bad)); err == nil {
 			s.Close()
 			t.Errorf("WithTable(%q) accepted", bad)
 		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("Open with a bad table name created %d files; want none", len(entries))
 	}
 }
 

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
@@ -141,6 +143,11 @@ func New(ctx context.Context, db *bun.DB, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.engine == enginePostgres {
+		if err := checkStandardStrings(ctx, db); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.migrate(ctx, SchemaVersion); err != nil {
 		return nil, err
 	}
@@ -150,11 +157,29 @@ func New(ctx context.Context, db *bun.DB, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// newStore checks db and the options, without I/O.
-func newStore(db *bun.DB, opts ...Option) (*Store, error) {
-	if db == nil {
-		panic("bunstore: New called with a nil *bun.DB")
+// ErrUnsafeConnection is wrapped by the error New returns for a PostgreSQL
+// connection with standard_conforming_strings off. bun writes arguments into
+// the SQL text as standard strings ('...', backslash not special); with the
+// setting off the server reads backslashes as escapes, and a crafted email
+// could end the string early (SQL injection). Open always turns it on.
+var ErrUnsafeConnection = errors.New("standard_conforming_strings is off")
+
+// checkStandardStrings refuses a PostgreSQL connection on which bun's
+// string literals would not be read as bun wrote them.
+func checkStandardStrings(ctx context.Context, db *bun.DB) error {
+	var setting string
+	if err := db.QueryRowContext(ctx, "SHOW standard_conforming_strings").Scan(&setting); err != nil {
+		return fmt.Errorf("bunstore: check standard_conforming_strings: %w", err)
 	}
+	if setting != "on" {
+		return fmt.Errorf("bunstore: %w on this connection; set it on (the server default since PostgreSQL 9.1), "+
+			"e.g. standard_conforming_strings=on in the URL", ErrUnsafeConnection)
+	}
+	return nil
+}
+
+// buildOptions applies opts to the defaults and checks the result.
+func buildOptions(opts []Option) (options, error) {
 	o := options{table: DefaultTable, logger: slog.Default()}
 	for _, opt := range opts {
 		opt(&o)
@@ -163,8 +188,20 @@ func newStore(db *bun.DB, opts ...Option) (*Store, error) {
 		o.logger = slog.Default()
 	}
 	if len(o.table) > maxTableName || !tableNameRE.MatchString(o.table) {
-		return nil, fmt.Errorf("bunstore: table name %q: want letters, digits and underscores, not starting with a digit, at most %d bytes",
+		return o, fmt.Errorf("bunstore: table name %q: want letters, digits and underscores, not starting with a digit, at most %d bytes",
 			o.table, maxTableName)
+	}
+	return o, nil
+}
+
+// newStore checks db and the options, without I/O.
+func newStore(db *bun.DB, opts ...Option) (*Store, error) {
+	if db == nil {
+		panic("bunstore: New called with a nil *bun.DB")
+	}
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
 	}
 	s := &Store{db: db, table: o.table, log: o.logger, sql: newStatements(o.table)}
 	switch name := db.Dialect().Name(); name {
@@ -197,9 +234,10 @@ func (s *Store) DB() *bun.DB { return s.db }
 // Table returns the name of the users table.
 func (s *Store) Table() string { return s.table }
 
-// Close releases what Open acquired: it closes the database. For a store
-// made by New it does nothing (the caller owns the database). It is safe to
-// call more than once; calls on a closed store return an error.
+// Close releases what Open acquired: it closes the database, after which
+// every method returns an error. For a store made by New it does nothing
+// (the caller owns the database, and the store works as long as it is
+// open). It is safe to call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		if s.onClose != nil {
@@ -367,7 +405,9 @@ func (s *Store) acquireWrite(ctx context.Context) (release func(), err error) {
 }
 
 // checkUser refuses, with domain.ErrValidation, a user the table cannot
-// hold.
+// hold as it is: an empty email, an unknown status, or text that is not
+// valid UTF-8 or holds a NUL byte (neither engine's text type keeps those
+// unchanged).
 func checkUser(key string, u domain.User) error {
 	if key == "" {
 		return fmt.Errorf("empty email: %w", domain.ErrValidation)
@@ -375,5 +415,18 @@ func checkUser(key string, u domain.User) error {
 	if !u.Status.Valid() {
 		return fmt.Errorf("status %q: %w", u.Status, domain.ErrValidation)
 	}
+	// The raw email: lower-casing has already replaced invalid UTF-8 in
+	// key, which would store another address than the one given.
+	if !storableText(u.Email) {
+		return fmt.Errorf("email is not valid UTF-8 or holds a NUL byte: %w", domain.ErrValidation)
+	}
+	if !storableText(u.PasswordHash) {
+		return fmt.Errorf("password hash is not valid UTF-8 or holds a NUL byte: %w", domain.ErrValidation)
+	}
 	return nil
+}
+
+// storableText reports whether a text column keeps s unchanged.
+func storableText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

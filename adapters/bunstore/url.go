@@ -16,7 +16,8 @@ var ErrUnsupportedURL = errors.New("unsupported database URL")
 // acceptedURLs is the list of forms quoted in URL errors.
 const acceptedURLs = "sqlite://./users.db, sqlite:///abs/path.db, sqlite://:memory:, " +
 	"postgres://user:pass@host:5432/db, postgresql://..., " +
-	"and the SQLAlchemy forms sqlite+aiosqlite:///./users.db and postgresql+asyncpg://user:pass@host/db"
+	"and the SQLAlchemy forms sqlite+aiosqlite:///./users.db (or sqlite+pysqlite) " +
+	"and postgresql+asyncpg://user:pass@host/db (or +psycopg, +psycopg2)"
 
 // engine is the database product a URL names.
 type engine int
@@ -39,7 +40,7 @@ type target struct {
 func (t target) String() string {
 	switch {
 	case t.engine == enginePostgres:
-		return t.pgURL.Redacted()
+		return describePostgres(t.pgURL)
 	case t.path == "":
 		return "sqlite://:memory:"
 	default:
@@ -73,10 +74,13 @@ func parseURL(raw string) (target, error) {
 // sqlite+aiosqlite:///./users.db is relative and sqlite+aiosqlite:////abs.db
 // absolute, and an empty path means memory, as in SQLAlchemy.
 func parseSQLite(rest string, sqlalchemy bool) (target, error) {
-	if strings.ContainsAny(rest, "?#") {
-		return target{}, urlError("SQLite URLs take no query string or fragment (bunstore sets the pragmas itself)")
+	path, query, _ := strings.Cut(rest, "?")
+	if strings.Contains(path, "#") {
+		return target{}, urlError("SQLite URLs take no fragment")
 	}
-	path := rest
+	if err := checkSQLiteQuery(query, sqlalchemy); err != nil {
+		return target{}, err
+	}
 	if sqlalchemy {
 		if path != "" && !strings.HasPrefix(path, "/") {
 			return target{}, urlError("a SQLAlchemy SQLite URL has no host: use sqlite+aiosqlite:///path")
@@ -90,6 +94,11 @@ func parseSQLite(rest string, sqlalchemy bool) (target, error) {
 		// read as absolute it would name a file in the root directory,
 		// which nobody means.
 		path = path[1:]
+	}
+	if strings.HasPrefix(path, "//") {
+		// sqlite:////abs/x.db: an absolute path with extra slashes, which a
+		// file: URI would read as a host.
+		path = "/" + strings.TrimLeft(path, "/")
 	}
 	switch path {
 	case "":
@@ -112,11 +121,16 @@ func parsePostgres(raw, from string) (target, error) {
 		// url.Error quotes the whole URL, password included: do not wrap it.
 		return target{}, urlError("the PostgreSQL URL cannot be parsed")
 	}
-	if u.Host == "" && u.Query().Get("host") == "" {
-		return target{}, urlError("the PostgreSQL URL %s names no host", u.Redacted())
-	}
 	if from == "postgresql+asyncpg" {
 		q := u.Query()
+		// Settings of SQLAlchemy's asyncpg dialect that mean nothing to a
+		// PostgreSQL server (pgx would send them to it as parameters).
+		for _, k := range []string{"prepared_statement_cache_size", "prepared_statement_name_func",
+			"command_timeout", "statement_cache_size", "max_cached_statement_lifetime",
+			"max_cacheable_statement_size", "async_fallback"} {
+			q.Del(k)
+		}
+		u.RawQuery = q.Encode()
 		if ssl, ok := q["ssl"]; ok {
 			q.Del("ssl")
 			if len(ssl) > 0 {
@@ -130,6 +144,40 @@ func parsePostgres(raw, from string) (target, error) {
 		}
 	}
 	return target{engine: enginePostgres, pgURL: u}, nil
+}
+
+// sqlalchemySQLiteParams are the query parameters of SQLAlchemy's SQLite
+// URLs that bunstore accepts and ignores: they configure Python's driver
+// (bunstore's busy timeout replaces timeout).
+var sqlalchemySQLiteParams = map[string]bool{"timeout": true, "check_same_thread": true, "uri": true, "cached_statements": true}
+
+// checkSQLiteQuery refuses the query string of a SQLite URL, but for the
+// Python-driver settings of a SQLAlchemy URL.
+func checkSQLiteQuery(query string, sqlalchemy bool) error {
+	if query == "" {
+		return nil
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil || !sqlalchemy {
+		return urlError("SQLite URLs take no query string (bunstore sets the pragmas itself)")
+	}
+	for k := range q {
+		if !sqlalchemySQLiteParams[k] {
+			return urlError("SQLite URL parameter %q is not supported (bunstore sets the pragmas itself)", k)
+		}
+	}
+	return nil
+}
+
+// describePostgres describes a PostgreSQL URL for errors and logs: scheme,
+// user, host and database, without the password or the query string (which
+// may hold password= or sslpassword=).
+func describePostgres(u *url.URL) string {
+	safe := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
+	if u.User != nil {
+		safe.User = url.User(u.User.Username())
+	}
+	return safe.String()
 }
 
 // sslmodeFromAsyncpg maps asyncpg's ssl parameter to libpq's sslmode.

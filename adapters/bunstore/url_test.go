@@ -33,6 +33,10 @@ func TestParseURL(t *testing.T) {
 		{"asyncpg ssl=true", "postgresql+asyncpg://u@h/db?ssl=true", "postgres", "", "postgresql://u@h/db?sslmode=require"},
 		{"psycopg", "postgresql+psycopg://u@h/db", "postgres", "", "postgresql://u@h/db"},
 		{"socket directory as host parameter", "postgres:///db?host=/var/run/postgresql", "postgres", "", "postgres:///db?host=/var/run/postgresql"},
+		{"no host: pgx's defaults", "postgres:///db", "postgres", "", "postgres:///db"},
+		{"absolute file with extra slashes", "sqlite:////srv/users.db", "sqlite", "/srv/users.db", ""},
+		{"aiosqlite with Python-only parameters", "sqlite+aiosqlite:///./users.db?timeout=30&check_same_thread=false", "sqlite", "./users.db", ""},
+		{"asyncpg with SQLAlchemy cache settings", "postgresql+asyncpg://u@h/db?prepared_statement_cache_size=0&application_name=x", "postgres", "", "postgresql://u@h/db?application_name=x"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,7 +63,9 @@ func TestParseURLErrors(t *testing.T) {
 		{"SQLite with a query", "sqlite://./users.db?mode=ro", "query"},
 		{"SQLite with no file", "sqlite://", "no file"},
 		{"aiosqlite with a host", "sqlite+aiosqlite://host/users.db", "no host"},
-		{"PostgreSQL without a host", "postgres://:hunter2@/app", "no host"},
+		{"SQLite with a Python-only parameter", "sqlite://./users.db?timeout=30", "query"},
+		{"aiosqlite with a parameter bunstore would ignore wrongly", "sqlite+aiosqlite:///./users.db?mode=ro", `"mode"`},
+		{"SQLite with a fragment", "sqlite://./users.db#x", "fragment"},
 		{"malformed PostgreSQL URL", "postgres://app:hunter2@db:port/app", "cannot be parsed"},
 		{"asyncpg ssl value without equivalent", "postgresql+asyncpg://app:hunter2@h/db?ssl=maybe", "ssl"},
 		{"NUL in the path", "sqlite://./users\x00.db", "NUL"},
@@ -90,6 +96,9 @@ func TestOpenErrorsHideThePassword(t *testing.T) {
 	for _, url := range []string{
 		"postgres://app:hunter2@127.0.0.1:1/app?connect_timeout=2&sslmode=disable",
 		"postgres://app:hunter2@127.0.0.1:1/app?default_query_exec_mode=fastest",
+		"postgres://app@127.0.0.1:1/app?password=hunter2&connect_timeout=2&sslmode=disable",
+		"postgres://app@127.0.0.1:1/app?sslpassword=hunter2&connect_timeout=2&sslmode=disable",
+		"postgresql+asyncpg://app:hunter2@127.0.0.1:1/app?ssl=disable",
 	} {
 		s, err := bunstore.Open(ctx, url)
 		if err == nil {

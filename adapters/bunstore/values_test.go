@@ -3,6 +3,7 @@ package bunstore_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,9 +71,17 @@ func TestHostileValuesRoundTrip(t *testing.T) {
 func TestRefusesUnrepresentableUsers(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, s *bunstore.Store) {
 		ctx := context.Background()
+		badHash := testUser("bob@example.com", domain.StatusPending, time.Now())
+		badHash.PasswordHash = "abc\xffdef"
+		nulHash := testUser("bob@example.com", domain.StatusPending, time.Now())
+		nulHash.PasswordHash = "abc\x00def"
 		for name, u := range map[string]domain.User{
-			"empty email":    testUser("  ", domain.StatusPending, time.Now()),
-			"unknown status": testUser("ann@example.com", domain.Status("superuser"), time.Now()),
+			"empty email":            testUser("  ", domain.StatusPending, time.Now()),
+			"unknown status":         testUser("ann@example.com", domain.Status("superuser"), time.Now()),
+			"invalid UTF-8 in email": testUser("ann\xff@example.com", domain.StatusPending, time.Now()),
+			"NUL in email":           testUser("ann\x00@example.com", domain.StatusPending, time.Now()),
+			"invalid UTF-8 in hash":  badHash,
+			"NUL in hash":            nulHash,
 		} {
 			if err := s.Create(ctx, u); !errors.Is(err, domain.ErrValidation) {
 				t.Errorf("Create with %s: %v; want ErrValidation", name, err)
@@ -87,6 +96,44 @@ func TestRefusesUnrepresentableUsers(t *testing.T) {
 		}
 		if list, _ := s.ListPending(ctx, 10, 0); len(list) != 0 {
 			t.Errorf("a refused user was stored: %v", emailsOf(list))
+		}
+	})
+}
+
+// TestListPendingOrderMixedTimes checks the listing order with times that
+// differ only in their fraction, whole seconds (which the text form of
+// SQLite writes without a fraction) and times given in other time zones.
+func TestListPendingOrderMixedTimes(t *testing.T) {
+	base := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	tokyo := time.FixedZone("JST", 9*3600)
+	newYork := time.FixedZone("EST", -5*3600)
+	users := []domain.User{ // in the order ListPending must return them
+		testUser("a@example.com", domain.StatusPending, base.In(newYork)),
+		testUser("b@example.com", domain.StatusPending, base.Add(time.Microsecond)),
+		testUser("c@example.com", domain.StatusPending, base.Add(500*time.Millisecond).In(tokyo)),
+		testUser("d@example.com", domain.StatusPending, base.Add(time.Second)),
+		testUser("e@example.com", domain.StatusPending, base.Add(time.Second)),
+		testUser("f@example.com", domain.StatusPending, base.Add(time.Second+time.Microsecond).In(newYork)),
+		testUser("g@example.com", domain.StatusPending, base.Add(10*time.Second).In(tokyo)),
+	}
+	forEachEngine(t, func(t *testing.T, s *bunstore.Store) {
+		ctx := context.Background()
+		for _, i := range []int{6, 3, 0, 5, 1, 4, 2} {
+			if err := s.Create(ctx, users[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		list, err := s.ListPending(ctx, 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := emailsOf(list), emailsOf(users); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("ListPending order = %v; want %v", got, want)
+		}
+		for i, u := range list {
+			if !u.CreatedAt.Equal(users[i].CreatedAt) || u.CreatedAt.Location() != time.UTC {
+				t.Errorf("%s: CreatedAt %v; want %v in UTC", u.Email, u.CreatedAt, users[i].CreatedAt)
+			}
 		}
 	})
 }
