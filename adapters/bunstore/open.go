@@ -53,26 +53,33 @@ const pgDefaultExecMode = pgx.QueryExecModeSimpleProtocol
 //	postgresql://...                 the same; any parameter pgx reads
 //
 // and, so that a team moving from the Python package can keep its setting,
-// the SQLAlchemy forms sqlite+aiosqlite:///./users.db (three slashes and a
-// relative path, four for an absolute one; sqlite+aiosqlite:///:memory:;
-// sqlite+pysqlite alike; the Python-only parameters timeout,
-// check_same_thread, uri and cached_statements are ignored) and
-// postgresql+asyncpg://user:pass@host/db (asyncpg's ssl=... becomes libpq's
-// sslmode=..., SQLAlchemy's statement-cache settings are dropped;
-// postgresql+psycopg and +psycopg2 alike). sqlite:///./users.db is read as relative, as SQLAlchemy
-// would. Any other URL gives an error wrapping ErrUnsupportedURL; errors
-// never contain the URL's password.
+// SQLAlchemy's forms:
+//
+//	sqlite+aiosqlite:///./users.db   three slashes and a relative path
+//	sqlite+aiosqlite:////abs/users.db   four for an absolute one
+//	sqlite+aiosqlite:///:memory:     (sqlite+pysqlite alike; the Python-only
+//	                                 parameters timeout, check_same_thread, uri
+//	                                 and cached_statements are ignored)
+//	postgresql+asyncpg://user:pass@host/db   (+psycopg and +psycopg2 alike;
+//	                                 asyncpg's ssl=... becomes sslmode=..., the
+//	                                 dialect's statement-cache settings are dropped)
+//
+// sqlite:///./users.db is read as relative, as SQLAlchemy would. Any other
+// URL gives an error wrapping ErrUnsupportedURL; errors never contain the
+// URL's password or query string.
 //
 // SQLite runs through the pure-Go modernc.org/sqlite driver (no C compiler
-// needed) in WAL mode (files only) with synchronous=FULL (a registration the caller saw
-// succeed survives a crash or power loss), a busy timeout of
+// needed) in WAL mode (files only) with synchronous=FULL (a registration the
+// caller saw succeed survives a crash or power loss), a busy timeout of
 // SQLiteBusyTimeout for other processes, and one writer at a time within the
 // process, so concurrent writers queue instead of failing with "database is
 // locked". The file is created if missing; its directory must exist.
 //
 // PostgreSQL runs through pgx (database/sql) in the simple-protocol exec
-// mode unless the URL sets default_query_exec_mode (see pgDefaultExecMode),
-// with standard_conforming_strings on (see ErrUnsafeConnection). A URL with
+// mode unless the URL sets default_query_exec_mode: bun writes arguments
+// into the SQL text, so pgx's default statement cache would prepare every
+// lookup afresh, an extra round trip. It runs with
+// standard_conforming_strings on (see ErrUnsafeConnection). A URL with
 // no host uses pgx's defaults (PGHOST, then the local socket).
 //
 // The pools of SQLite files and PostgreSQL keep up to 4×GOMAXPROCS (at least
@@ -93,17 +100,16 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	switch {
 	case t.engine == enginePostgres:
 		db, err = openPostgres(t.pgURL)
-		onClose = db.Close
 	case t.path == "":
 		db, onClose, err = openSQLiteMemory(ctx)
 	default:
 		db, err = openSQLiteFile(t.path)
-		if err == nil {
-			onClose = db.Close
-		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("bunstore: open %s: %w", t, err)
+	}
+	if onClose == nil {
+		onClose = db.Close
 	}
 	if err := db.PingContext(ctx); err != nil {
 		_ = onClose()
