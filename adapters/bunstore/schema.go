@@ -119,16 +119,14 @@ func (s *Store) migrate(ctx context.Context, upTo int) (err error) {
 	if err != nil {
 		return fmt.Errorf("bunstore: migrate %s: %w", s.table, err)
 	}
-	switch {
-	case from > SchemaVersion:
-		return fmt.Errorf("bunstore: table %s is at schema version %d, this bunstore knows up to %d: %w",
-			s.table, from, SchemaVersion, ErrSchemaTooNew)
-	}
 	exists, err := s.tableExists(ctx, conn)
 	if err != nil {
 		return fmt.Errorf("bunstore: migrate %s: %w", s.table, err)
 	}
 	switch {
+	case from > SchemaVersion:
+		return fmt.Errorf("bunstore: table %s is at schema version %d, this bunstore knows up to %d: %w",
+			s.table, from, SchemaVersion, ErrSchemaTooNew)
 	case from == 0 && exists:
 		return fmt.Errorf("bunstore: table %s: %w (no row for it in %s)", s.table, ErrForeignTable, VersionTable)
 	case from > 0 && !exists:
