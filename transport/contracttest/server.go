@@ -1,0 +1,99 @@
+package contracttest
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authadmin/authadmin/adapters/bcrypthash"
+	"github.com/authadmin/authadmin/adapters/jwtcodec"
+	"github.com/authadmin/authadmin/adapters/memstore"
+	"github.com/authadmin/authadmin/domain"
+	"github.com/authadmin/authadmin/transport/httpapi"
+	"github.com/authadmin/authadmin/usecase"
+)
+
+// The fixed settings of every server the suite starts.
+const (
+	adminEmail    = "boss@example.com"
+	adminPassword = "boss-password-1"
+	companyID     = int64(42)
+	// userPassword is the password the suite registers users with.
+	userPassword = "correct horse"
+)
+
+// secret is the HS256 key of every server; the suite signs its own expired
+// tokens with it.
+var secret = []byte("contracttest-fixed-hs256-secret-0123456789")
+
+var discard = slog.New(slog.DiscardHandler)
+
+// options tweak the server a subtest starts.
+type options struct {
+	prefix       string
+	maxBodyBytes int64
+	// defaultAdmin leaves the admin's email and password unset, so the
+	// admin is admin@admin.com with the built-in default password.
+	defaultAdmin bool
+}
+
+// server builds a fresh Service, starts the transport on it and returns a
+// client for it.
+func (s suite) server(t *testing.T, o options) *client {
+	t.Helper()
+	store := memstore.New()
+	hasher, err := bcrypthash.New(4, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(discard))
+	if err != nil {
+		t.Fatalf("%s: setup: bcrypthash.New: %v", s.name, err)
+	}
+	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: secret, Logger: discard})
+	if err != nil {
+		t.Fatalf("%s: setup: jwtcodec.New: %v", s.name, err)
+	}
+	cfg := usecase.Config{
+		Users:      store,
+		Hasher:     hasher,
+		Tokens:     tokens,
+		ClaimsHook: companyHook,
+		Logger:     discard,
+	}
+	if !o.defaultAdmin {
+		cfg.AdminEmail, cfg.AdminPassword = adminEmail, adminPassword
+	}
+	svc, err := usecase.New(cfg)
+	if err != nil {
+		t.Fatalf("%s: setup: usecase.New: %v", s.name, err)
+	}
+	if _, err := svc.EnsureAdmin(context.Background()); err != nil {
+		t.Fatalf("%s: setup: EnsureAdmin: %v", s.name, err)
+	}
+	base := s.start(t, httpapi.Config{
+		Service:      svc,
+		Prefix:       o.prefix,
+		MaxBodyBytes: o.maxBodyBytes,
+		Logger:       discard,
+	})
+	if !strings.HasPrefix(base, "http://127.0.0.1:") || strings.HasSuffix(base, "/") {
+		t.Fatalf("%s: Start returned %q, want http://127.0.0.1:PORT", s.name, base)
+	}
+	return &client{
+		t:      t,
+		name:   s.name,
+		base:   base,
+		prefix: cmp.Or(o.prefix, httpapi.DefaultPrefix),
+		http:   &http.Client{Timeout: 10 * time.Second},
+		tokens: tokens,
+	}
+}
+
+// companyHook gives approved non-admin users the tenant claim company_id 42.
+func companyHook(_ context.Context, u domain.User) (map[string]any, error) {
+	if u.IsAdmin || !u.IsApproved() {
+		return nil, nil
+	}
+	return map[string]any{"company_id": companyID}, nil
+}

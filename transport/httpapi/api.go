@@ -1,0 +1,130 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/authadmin/authadmin/usecase"
+)
+
+// API serves the auth routes of one Config. It is safe for concurrent use.
+type API struct {
+	svc     *usecase.Service
+	prefix  string
+	maxBody int64
+	log     *slog.Logger
+	routes  []Route
+}
+
+// Request is what the auth routes read of an HTTP request. Adapters fill it
+// from their framework's request.
+type Request struct {
+	// ContentType is the Content-Type header ("" if absent).
+	ContentType string
+	// Authorization is the Authorization header ("" if absent).
+	Authorization string
+	// Query returns the first value of a query parameter, or "" (nil: none).
+	Query func(name string) string
+	// Body is the request body (nil: empty). Handlers read at most
+	// Config.MaxBodyBytes+1 bytes of it.
+	Body io.Reader
+}
+
+// query returns the named query parameter.
+func (r Request) query(name string) string {
+	if r.Query == nil {
+		return ""
+	}
+	return r.Query(name)
+}
+
+// Route is one endpoint of the contract.
+type Route struct {
+	// Method is the HTTP method ("GET", "POST").
+	Method string
+	// Path is the full path, prefix included ("/auth/register").
+	Path string
+	// Handle serves a request. It never panics on any input and returns
+	// a complete response.
+	Handle func(ctx context.Context, req Request) Response
+}
+
+// New returns the API for cfg. It fails if cfg.Service is nil or the prefix
+// is malformed.
+func New(cfg Config) (*API, error) {
+	if cfg.Service == nil {
+		return nil, errors.New("httpapi: Config.Service is nil")
+	}
+	prefix := cfg.Prefix
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if !strings.HasPrefix(prefix, "/") || strings.HasSuffix(prefix, "/") ||
+		strings.ContainsAny(prefix, " {}?#%*\t\r\n") || strings.Contains(prefix, "//") {
+		return nil, errors.New("httpapi: Config.Prefix must start with '/', not end with one, and hold only plain path characters")
+	}
+	a := &API{svc: cfg.Service, prefix: prefix, maxBody: cfg.MaxBodyBytes, log: cfg.Logger}
+	if a.maxBody <= 0 {
+		a.maxBody = DefaultMaxBodyBytes
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	a.routes = []Route{
+		{"POST", prefix + "/register", a.register},
+		{"POST", prefix + "/login", a.login},
+		{"GET", prefix + "/me", a.me},
+		{"POST", prefix + "/change-password", a.changePassword},
+		{"GET", prefix + "/pending", a.pending},
+		{"POST", prefix + "/approve", a.approve},
+		{"POST", prefix + "/reject", a.reject},
+	}
+	return a, nil
+}
+
+// Routes returns the contract's routes, to be mounted by an adapter.
+func (a *API) Routes() []Route { return append([]Route(nil), a.routes...) }
+
+// Prefix returns the path prefix of the routes.
+func (a *API) Prefix() string { return a.prefix }
+
+// Authenticate checks the bearer token of an Authorization header value,
+// as RequireLogin does: on success it returns the principal; otherwise ok
+// is false and resp is the 401 to send.
+func (a *API) Authenticate(ctx context.Context, authorization string) (p usecase.Principal, resp Response, ok bool) {
+	token, isBearer := bearerToken(authorization)
+	if token == "" {
+		return usecase.Principal{}, unauthorized(isBearer), false
+	}
+	p, err := a.svc.Authenticate(ctx, token)
+	if err != nil {
+		return usecase.Principal{}, a.fail(ctx, err), false
+	}
+	return p, Response{}, true
+}
+
+// RequireAdmin checks that p, from Authenticate, is an administrator, as
+// RequireAdmin middleware does: otherwise ok is false and resp is the 403
+// to send.
+func (a *API) RequireAdmin(p usecase.Principal) (resp Response, ok bool) {
+	if p.IsAdmin() {
+		return Response{}, true
+	}
+	return problem(403, "administrator access required"), false
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>"
+// header value, the scheme matched in any letter case (RFC 9110).
+// isBearer reports whether the header uses the Bearer scheme at all (a
+// "Bearer" header with no token is an invalid token; no header, or another
+// scheme, is no token).
+func bearerToken(header string) (token string, isBearer bool) {
+	scheme, rest, _ := strings.Cut(strings.TrimSpace(header), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimLeft(rest, " "), true
+}

@@ -1,0 +1,147 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Media types of request bodies.
+const (
+	mediaJSON = "application/json"
+	mediaForm = "application/x-www-form-urlencoded"
+)
+
+// mediaType returns the media type of a Content-Type header value, lower
+// case without parameters, or "" if there is none or it is malformed.
+func mediaType(contentType string) string {
+	if contentType == "" {
+		return ""
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return ""
+	}
+	return mt
+}
+
+// readBody reads the request body, refusing one over max bytes with 413.
+func readBody(r io.Reader, max int64) ([]byte, *Response) {
+	if r == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		resp := problem(http.StatusBadRequest, "the request body could not be read")
+		return nil, &resp
+	}
+	if int64(len(body)) > max {
+		resp := problem(http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", max))
+		return nil, &resp
+	}
+	return body, nil
+}
+
+// decodeJSON decodes a JSON request body into dst (a pointer to a struct):
+// 415 unless the Content-Type is application/json, 413 if the body is too
+// large, 400 if it is not one JSON object of the right types with no
+// unknown fields and nothing after it.
+func (a *API) decodeJSON(req Request, dst any) *Response {
+	if mediaType(req.ContentType) != mediaJSON {
+		resp := problem(http.StatusUnsupportedMediaType, "the request body must be application/json")
+		return &resp
+	}
+	body, resp := readBody(req.Body, a.maxBody)
+	if resp != nil {
+		return resp
+	}
+	return decodeJSONBytes(body, dst)
+}
+
+// decodeJSONBytes is decodeJSON after the checks of the media type and
+// size.
+func decodeJSONBytes(body []byte, dst any) *Response {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		resp := problem(http.StatusBadRequest, jsonErrorDetail(err))
+		return &resp
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		resp := problem(http.StatusBadRequest, "the request body holds data after the JSON object")
+		return &resp
+	}
+	return nil
+}
+
+// jsonErrorDetail describes a decoding error without quoting the body.
+func jsonErrorDetail(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		// Every field of the request DTOs is a string.
+		return fmt.Sprintf("field %s must be a string", clip(strconv.Quote(typeErr.Field)))
+	case errors.As(err, &typeErr):
+		return "the request body must be a JSON object"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + clip(strings.TrimPrefix(err.Error(), "json: unknown field "))
+	case errors.Is(err, io.EOF):
+		return "the request body is empty; a JSON object is required"
+	default:
+		return "the request body is not valid JSON"
+	}
+}
+
+// clip shortens a piece of the client's input quoted in a detail.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}
+
+// formFields are the fields the OAuth2 password form may hold (RFC 6749
+// section 4.3.2, plus client credentials sent in the body).
+var formFields = map[string]bool{
+	"grant_type": true, "username": true, "password": true,
+	"scope": true, "client_id": true, "client_secret": true,
+}
+
+// decodeForm decodes an application/x-www-form-urlencoded body: 413 if it
+// is too large, 400 if it is malformed, repeats a field, or holds a field
+// the password grant does not define.
+func (a *API) decodeForm(req Request) (url.Values, *Response) {
+	body, resp := readBody(req.Body, a.maxBody)
+	if resp != nil {
+		return nil, resp
+	}
+	return decodeFormBytes(body)
+}
+
+// decodeFormBytes is decodeForm after the size check.
+func decodeFormBytes(body []byte) (url.Values, *Response) {
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		resp := problem(http.StatusBadRequest, "the request body is not a valid form")
+		return nil, &resp
+	}
+	for k, v := range values {
+		if !formFields[k] {
+			resp := problem(http.StatusBadRequest, "unknown form field "+clip(strconv.Quote(k)))
+			return nil, &resp
+		}
+		if len(v) > 1 {
+			resp := problem(http.StatusBadRequest, "form field "+clip(strconv.Quote(k))+" is repeated")
+			return nil, &resp
+		}
+	}
+	return values, nil
+}

@@ -1,0 +1,152 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/authadmin/authadmin/domain"
+)
+
+// Response is what an adapter writes back: status, headers and body.
+type Response struct {
+	// Status is the HTTP status code.
+	Status int
+	// Header holds the response headers the route sets.
+	Header Header
+	// Body is the response body (nil for 204).
+	Body []byte
+}
+
+// Header is the set of response headers the auth routes use.
+type Header struct {
+	ContentType     string // Content-Type
+	CacheControl    string // Cache-Control
+	Pragma          string // Pragma
+	WWWAuthenticate string // WWW-Authenticate
+	RetryAfter      string // Retry-After
+}
+
+// Each calls f for every header that is set, with its canonical name.
+func (h Header) Each(f func(name, value string)) {
+	for _, kv := range [...][2]string{
+		{"Content-Type", h.ContentType},
+		{"Cache-Control", h.CacheControl},
+		{"Pragma", h.Pragma},
+		{"Www-Authenticate", h.WWWAuthenticate},
+		{"Retry-After", h.RetryAfter},
+	} {
+		if kv[1] != "" {
+			f(kv[0], kv[1])
+		}
+	}
+}
+
+const (
+	contentTypeJSON    = "application/json"
+	contentTypeProblem = "application/problem+json"
+)
+
+// jsonResponse encodes v as a JSON response with the given status.
+func jsonResponse(status int, v any) Response {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Only the package's own DTOs get here; claims were checked
+		// encodable when the token was made.
+		return problem(http.StatusInternalServerError, internalDetail)
+	}
+	return Response{Status: status, Header: Header{ContentType: contentTypeJSON}, Body: body}
+}
+
+// problemDoc is an RFC 9457 problem document.
+type problemDoc struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+}
+
+// problem returns a problem-document response.
+func problem(status int, detail string) Response {
+	body, _ := json.Marshal(problemDoc{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail})
+	return Response{Status: status, Header: Header{ContentType: contentTypeProblem}, Body: body}
+}
+
+// unauthorized returns the 401 for a missing token or, if a token was
+// sent, an invalid one.
+func unauthorized(tokenSent bool) Response {
+	if tokenSent {
+		r := problem(http.StatusUnauthorized, "invalid or expired token")
+		r.Header.WWWAuthenticate = `Bearer error="invalid_token"`
+		return r
+	}
+	r := problem(http.StatusUnauthorized, "not authenticated")
+	r.Header.WWWAuthenticate = "Bearer"
+	return r
+}
+
+const internalDetail = "internal server error"
+
+// errorStatus maps each domain error a route can meet to its status and
+// the detail sent to the client. It is the one place where domain errors
+// become HTTP statuses; the more specific validation errors come before
+// domain.ErrValidation, which matches them all.
+var errorStatus = []struct {
+	err    error
+	status int
+	detail string
+}{
+	{domain.ErrInvalidEmail, 422, "invalid email address"},
+	{domain.ErrPasswordRequired, 422, "password is required"},
+	{domain.ErrPasswordTooShort, 422, "password is too short"},
+	{domain.ErrPasswordTooLong, 422, "password is longer than 72 bytes"},
+	{domain.ErrInvalidPage, 422, "limit must be between 1 and 1000 and offset at least 0"},
+	{domain.ErrValidation, 422, "invalid input"},
+	{domain.ErrEmailTaken, 409, "email already registered"},
+	{domain.ErrCannotRejectAdmin, 409, "an administrator cannot be rejected"},
+	{domain.ErrAccountPending, 403, "account awaits approval by an administrator"},
+	{domain.ErrAccountRejected, 403, "account was rejected"},
+	{domain.ErrForbidden, 403, "administrator access required"},
+	{domain.ErrIncorrectPassword, 400, "current password is incorrect"},
+	{domain.ErrUserNotFound, 404, "user not found"},
+}
+
+// fail maps err, from a use case, to its response. An error the contract
+// does not name is a 500 with a generic detail; its cause is logged.
+func (a *API) fail(ctx context.Context, err error) Response {
+	switch {
+	case errors.Is(err, domain.ErrInvalidCredentials):
+		r := problem(http.StatusUnauthorized, "incorrect email or password")
+		r.Header.WWWAuthenticate = "Bearer"
+		return r
+	case errors.Is(err, domain.ErrInvalidToken):
+		return unauthorized(true)
+	case errors.Is(err, domain.ErrPasswordChangeRequired):
+		return problem(http.StatusForbidden, "change the default admin password first: POST "+a.prefix+"/change-password")
+	}
+	for _, e := range errorStatus {
+		if errors.Is(err, e.err) {
+			detail := e.detail
+			if e.status == http.StatusUnprocessableEntity {
+				detail = validationDetail(err, detail)
+			}
+			return problem(e.status, detail)
+		}
+	}
+	a.log.ErrorContext(ctx, "httpapi: request failed", "error", err)
+	return problem(http.StatusInternalServerError, internalDetail)
+}
+
+// validationDetail returns the domain's own words for a validation error
+// ("password is too short: at least 8 characters"): the text after its last
+// "authadmin: ". Validation errors quote no input, so they are safe to send.
+func validationDetail(err error, fallback string) string {
+	msg := err.Error()
+	i := strings.LastIndex(msg, "authadmin: ")
+	if i < 0 {
+		return fallback
+	}
+	return msg[i+len("authadmin: "):]
+}

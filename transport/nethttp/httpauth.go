@@ -1,0 +1,122 @@
+// Package httpauth is the net/http transport of authadmin: it mounts the
+// auth routes of the HTTP contract on a *http.ServeMux (Go 1.22 method
+// patterns) and provides RequireLogin and RequireAdmin middleware in the
+// standard func(http.Handler) http.Handler shape.
+//
+//	mux := http.NewServeMux()
+//	auth, err := httpauth.Setup(mux, httpapi.Config{Service: svc})
+//	mux.Handle("GET /orders", auth.RequireLogin(ordersHandler))
+//
+// Inside a protected handler, ClaimsFrom(r.Context()) returns the verified
+// token's claims (the original package's user.sub and
+// user.extra.get("company_id")).
+package httpauth
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/authadmin/authadmin/domain"
+	"github.com/authadmin/authadmin/transport/httpapi"
+	"github.com/authadmin/authadmin/usecase"
+)
+
+// Auth serves the auth routes and the middleware of one configuration.
+type Auth struct {
+	api *httpapi.API
+}
+
+// New returns an Auth for cfg (see httpapi.Config).
+func New(cfg httpapi.Config) (*Auth, error) {
+	api, err := httpapi.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Auth{api: api}, nil
+}
+
+// Setup is New followed by Mount: the one call that adds authentication to
+// a mux.
+func Setup(mux *http.ServeMux, cfg httpapi.Config) (*Auth, error) {
+	a, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Mount(mux)
+	return a, nil
+}
+
+// Mount registers every auth route on mux, under the configured prefix
+// ("POST /auth/register", ...).
+func (a *Auth) Mount(mux *http.ServeMux) {
+	for _, route := range a.api.Routes() {
+		mux.HandleFunc(route.Method+" "+route.Path, func(w http.ResponseWriter, r *http.Request) {
+			write(w, route.Handle(r.Context(), request(r)))
+		})
+	}
+}
+
+// RequireLogin lets through requests with a valid bearer token, putting the
+// principal in the request's context (see ClaimsFrom), and answers others
+// with 401 and WWW-Authenticate.
+func (a *Auth) RequireLogin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, resp, ok := a.api.Authenticate(r.Context(), r.Header.Get("Authorization"))
+		if !ok {
+			write(w, resp)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+// RequireAdmin is RequireLogin for administrators: a valid token of a user
+// who is not an administrator gets 403.
+func (a *Auth) RequireAdmin(next http.Handler) http.Handler {
+	return a.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := PrincipalFrom(r.Context())
+		if resp, ok := a.api.RequireAdmin(p); !ok {
+			write(w, resp)
+			return
+		}
+		next.ServeHTTP(w, r)
+	}))
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns the principal RequireLogin put in ctx.
+func PrincipalFrom(ctx context.Context) (usecase.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(usecase.Principal)
+	return p, ok
+}
+
+// ClaimsFrom returns the claims of the token RequireLogin verified for this
+// request: Subject is the email, Extra the extra claims (company_id, ...).
+func ClaimsFrom(ctx context.Context) (domain.Claims, bool) {
+	p, ok := PrincipalFrom(ctx)
+	if !ok {
+		return domain.Claims{}, false
+	}
+	return p.Claims(), true
+}
+
+// request translates r for the shared HTTP core.
+func request(r *http.Request) httpapi.Request {
+	return httpapi.Request{
+		ContentType:   r.Header.Get("Content-Type"),
+		Authorization: r.Header.Get("Authorization"),
+		Query:         func(name string) string { return r.URL.Query().Get(name) },
+		Body:          r.Body,
+	}
+}
+
+// write sends resp.
+func write(w http.ResponseWriter, resp httpapi.Response) {
+	h := w.Header()
+	resp.Header.Each(func(name, value string) { h[name] = []string{value} })
+	w.WriteHeader(resp.Status)
+	if len(resp.Body) > 0 {
+		_, _ = w.Write(resp.Body)
+	}
+}
