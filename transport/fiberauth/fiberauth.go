@@ -1,0 +1,187 @@
+// Package fiberauth is the Fiber v2 transport of authadmin: it mounts the
+// auth routes of the HTTP contract on a fiber.Router (an *fiber.App or a
+// group) and provides RequireLogin and RequireAdmin middleware as
+// fiber.Handler values.
+//
+//	app := fiber.New(fiber.Config{ReadBufferSize: fiberauth.RecommendedReadBufferSize})
+//	auth, err := fiberauth.Setup(app, httpapi.Config{Service: svc})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	app.Get("/orders", auth.RequireLogin(), func(c *fiber.Ctx) error {
+//		claims, _ := fiberauth.ClaimsFrom(c)
+//		companyID, _ := claims.Int64Claim("company_id")
+//		return c.JSON(fiber.Map{"user": claims.Subject, "company_id": companyID})
+//	})
+//
+// Inside a protected handler, ClaimsFrom(c) returns the verified token's
+// claims (the original package's user.sub and user.extra.get("company_id")).
+//
+// # Request header size
+//
+// fasthttp, under Fiber, reads the request line and all request headers into
+// one buffer of fiber.Config.ReadBufferSize bytes. Fiber's default, 4096,
+// limits request headers to about 4 KiB, while the HTTP contract requires at
+// least 16 KiB to be accepted (a JWT carrying many extra claims can be large).
+// Set fiber.Config{ReadBufferSize: RecommendedReadBufferSize} (32 KiB).
+// Larger headers are answered by Fiber itself with 431 Request Header Fields
+// Too Large (through the app's ErrorHandler), as the contract asks.
+//
+// # Request bodies
+//
+// The auth routes read the raw request body (fasthttp's Request.Body), not
+// fiber.Ctx.Body: the latter decompresses a body sent with Content-Encoding
+// (gzip, deflate, br) without any size limit, which would defeat
+// httpapi.Config.MaxBodyBytes, and it differs from the net/http transport,
+// which does not decode bodies either. Fiber's own fiber.Config.BodyLimit
+// (default 4 MiB) still applies before the routes run; a body over it gets
+// Fiber's 413, one under it but over MaxBodyBytes the contract's 413.
+package fiberauth
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/authadmin/authadmin/domain"
+	"github.com/authadmin/authadmin/transport/httpapi"
+	"github.com/authadmin/authadmin/usecase"
+)
+
+// RecommendedReadBufferSize is the fiber.Config.ReadBufferSize to use with
+// this package (32 KiB). fasthttp must fit the request line and every
+// request header in this buffer, and the HTTP contract requires at least
+// 16 KiB of request headers to be accepted; Fiber's default (4096) accepts
+// only about 4 KiB.
+//
+//	app := fiber.New(fiber.Config{ReadBufferSize: fiberauth.RecommendedReadBufferSize})
+const RecommendedReadBufferSize = 32 << 10
+
+// Auth serves the auth routes and the middleware of one configuration.
+type Auth struct {
+	api *httpapi.API
+}
+
+// New returns an Auth for cfg (see httpapi.Config).
+func New(cfg httpapi.Config) (*Auth, error) {
+	api, err := httpapi.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Auth{api: api}, nil
+}
+
+// Setup is New followed by Mount: the one call that adds authentication to
+// a Fiber app or group.
+func Setup(r fiber.Router, cfg httpapi.Config) (*Auth, error) {
+	a, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Mount(r)
+	return a, nil
+}
+
+// Mount registers every auth route on r, under the configured prefix
+// (POST /auth/register, ...). On a group, the group's prefix comes first:
+// Mount(app.Group("/api")) serves POST /api/auth/register.
+func (a *Auth) Mount(r fiber.Router) {
+	for _, route := range a.api.Routes() {
+		r.Add(route.Method, route.Path, func(c *fiber.Ctx) error {
+			return write(c, route.Handle(c.UserContext(), request(c)))
+		})
+	}
+}
+
+// RequireLogin returns middleware that lets through requests with a valid
+// bearer token, storing the principal in the request's locals (see
+// PrincipalFrom and ClaimsFrom), and answers others with 401 and
+// WWW-Authenticate without calling the next handler.
+func (a *Auth) RequireLogin() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if _, ok := a.login(c); !ok {
+			return nil
+		}
+		return c.Next()
+	}
+}
+
+// RequireAdmin returns middleware that is RequireLogin for administrators:
+// it checks the token as RequireLogin does, and a valid token of a user who
+// is not an administrator gets 403.
+func (a *Auth) RequireAdmin() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, ok := a.login(c)
+		if !ok {
+			return nil
+		}
+		if resp, ok := a.api.RequireAdmin(p); !ok {
+			return write(c, resp)
+		}
+		return c.Next()
+	}
+}
+
+// login authenticates c's bearer token. On success it stores the principal
+// in c's locals; otherwise it writes the 401 and reports false.
+func (a *Auth) login(c *fiber.Ctx) (usecase.Principal, bool) {
+	p, resp, ok := a.api.Authenticate(c.UserContext(), strings.Clone(c.Get(fiber.HeaderAuthorization)))
+	if !ok {
+		_ = write(c, resp)
+		return usecase.Principal{}, false
+	}
+	// fasthttp resets the locals after every request, so a principal is
+	// never seen by the next request on the same connection.
+	c.Locals(principalKey{}, p)
+	return p, true
+}
+
+// principalKey is the key of the principal in a request's locals.
+type principalKey struct{}
+
+// PrincipalFrom returns the principal RequireLogin or RequireAdmin stored for
+// the request c.
+func PrincipalFrom(c *fiber.Ctx) (usecase.Principal, bool) {
+	p, ok := c.Locals(principalKey{}).(usecase.Principal)
+	return p, ok
+}
+
+// ClaimsFrom returns the claims of the token RequireLogin or RequireAdmin
+// verified for the request c: Subject is the email, Extra the extra claims
+// (company_id, ...).
+func ClaimsFrom(c *fiber.Ctx) (domain.Claims, bool) {
+	p, ok := PrincipalFrom(c)
+	if !ok {
+		return domain.Claims{}, false
+	}
+	return p.Claims(), true
+}
+
+// request translates c for the shared HTTP core.
+//
+// fasthttp reuses the memory behind c.Get, c.Query and the request body once
+// the handler returns, so the header and query strings are copied: the core
+// (or anything it calls, such as a token cache keyed by the header) may keep
+// them. The body is not copied: Route.Handle reads it fully, and keeps only
+// copies, before it returns, that is while the handler still runs.
+func request(c *fiber.Ctx) httpapi.Request {
+	return httpapi.Request{
+		ContentType:   strings.Clone(c.Get(fiber.HeaderContentType)),
+		Authorization: strings.Clone(c.Get(fiber.HeaderAuthorization)),
+		Query:         func(name string) string { return strings.Clone(c.Query(name)) },
+		// The raw body, not c.Body(), which would decompress it without a
+		// limit (see the package documentation).
+		Body: bytes.NewReader(c.Request().Body()),
+	}
+}
+
+// write sends resp.
+func write(c *fiber.Ctx, resp httpapi.Response) error {
+	resp.Header.Each(func(name, value string) { c.Set(name, value) })
+	c.Status(resp.Status)
+	if len(resp.Body) == 0 {
+		return nil
+	}
+	return c.Send(resp.Body)
+}

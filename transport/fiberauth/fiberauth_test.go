@@ -1,0 +1,294 @@
+package fiberauth_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/authadmin/authadmin/adapters/bcrypthash"
+	"github.com/authadmin/authadmin/adapters/jwtcodec"
+	"github.com/authadmin/authadmin/adapters/memstore"
+	"github.com/authadmin/authadmin/transport/fiberauth"
+	"github.com/authadmin/authadmin/transport/httpapi"
+	"github.com/authadmin/authadmin/usecase"
+)
+
+const (
+	adminEmail    = "boss@example.com"
+	adminPassword = "boss-password-1"
+)
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// newService returns a fresh Service with an approved admin.
+func newService(t *testing.T) *usecase.Service {
+	t.Helper()
+	hasher, err := bcrypthash.New(bcrypthash.MinCost, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("fiberauth-test-hs256-secret-0123456789"), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := usecase.New(usecase.Config{
+		Users:         memstore.New(),
+		Hasher:        hasher,
+		Tokens:        tokens,
+		AdminEmail:    adminEmail,
+		AdminPassword: adminPassword,
+		Logger:        quiet,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.EnsureAdmin(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// adminToken logs the admin in.
+func adminToken(t *testing.T, svc *usecase.Service) string {
+	t.Helper()
+	tok, err := svc.Login(t.Context(), usecase.LoginRequest{Email: adminEmail, Password: adminPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.AccessToken
+}
+
+func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  httpapi.Config
+	}{
+		{"nil service", httpapi.Config{}},
+		{"prefix without slash", httpapi.Config{Service: newService(t), Prefix: "auth"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := fiberauth.Setup(newApp(), tt.cfg); err == nil {
+				t.Fatal("Setup succeeded, want an error")
+			}
+		})
+	}
+}
+
+func TestMountOnGroup(t *testing.T) {
+	app := newApp()
+	if _, err := fiberauth.Setup(app.Group("/api"), httpapi.Config{Service: newService(t)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, path string
+		want       []int
+	}{
+		{"under the group", "/api/auth/register", []int{http.StatusCreated, http.StatusUnprocessableEntity}},
+		{"outside the group", "/auth/register", []int{http.StatusNotFound}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, tt.path, strings.NewReader(`{"email": "ann@example.com", "password": "correct horse"}`))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := app.Test(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			for _, s := range tt.want {
+				if resp.StatusCode == s {
+					return
+				}
+			}
+			t.Fatalf("POST %s: status %d, want one of %v", tt.path, resp.StatusCode, tt.want)
+		})
+	}
+}
+
+func TestNoContentHasNoBody(t *testing.T) {
+	svc := newService(t)
+	app := newApp()
+	if _, err := fiberauth.Setup(app, httpapi.Config{Service: svc}); err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/auth/change-password",
+		strings.NewReader(`{"current_password": "`+adminPassword+`", "new_password": "another-pass-1"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+adminToken(t, svc))
+	resp, err := app.Test(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusNoContent || len(body) != 0 || resp.Header.Get("Content-Type") != "" {
+		t.Fatalf("status %d, Content-Type %q, body %q; want 204 with neither", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+}
+
+// TestBodyNotDecompressed checks that the auth routes see the raw body, as
+// the net/http transport does: fiber.Ctx.Body would inflate a gzip body
+// without any size limit.
+func TestBodyNotDecompressed(t *testing.T) {
+	app := newApp()
+	if _, err := fiberauth.Setup(app, httpapi.Config{Service: newService(t)}); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	_, _ = w.Write([]byte(`{"email": "ann@example.com", "password": "correct horse"}`))
+	_ = w.Close()
+	req := httptest.NewRequest(http.MethodPost, "/auth/register", &gz)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Encoding", "gzip")
+	resp, err := app.Test(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("gzip body: status %d, want 400 (the body is not JSON)", resp.StatusCode)
+	}
+}
+
+// TestHeaderSize checks that 16 KiB of request headers are accepted with
+// RecommendedReadBufferSize, and what Fiber answers for more than fits.
+func TestHeaderSize(t *testing.T) {
+	svc := newService(t)
+	app := newApp()
+	auth, err := fiberauth.Setup(app, httpapi.Config{Service: svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addProbes(app, auth)
+	base := serve(t, app)
+	token := adminToken(t, svc)
+	client := &http.Client{Timeout: 10 * time.Second}
+
+	get := func(t *testing.T, padding int) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, base+"/probe/login", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		// 16 headers of padding/16 bytes each.
+		for i := range 16 {
+			req.Header.Set("X-Padding-"+string(rune('a'+i)), strings.Repeat("p", padding/16))
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	t.Run("16 KiB accepted", func(t *testing.T) {
+		resp := get(t, 16<<10)
+		var got struct{ Sub string }
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d, want 200", resp.StatusCode)
+		}
+		if err := decodeJSON(resp.Body, &got); err != nil || got.Sub != adminEmail {
+			t.Fatalf("body: %+v, %v", got, err)
+		}
+	})
+	t.Run("40 KiB refused with 431", func(t *testing.T) {
+		if resp := get(t, 40<<10); resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Fatalf("status %d, want 431", resp.StatusCode)
+		}
+	})
+}
+
+// TestPrincipalNotCarriedOver checks that the principal of one request is
+// not visible to the next one served by the same app, on the same keep-alive
+// connection (where fasthttp reuses its request context).
+func TestPrincipalNotCarriedOver(t *testing.T) {
+	svc := newService(t)
+	app := newApp()
+	auth, err := fiberauth.Setup(app, httpapi.Config{Service: svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs atomic.Int32
+	app.Get("/whoami", auth.RequireLogin(), func(c *fiber.Ctx) error {
+		runs.Add(1)
+		claims, _ := fiberauth.ClaimsFrom(c)
+		return c.JSON(fiber.Map{"sub": claims.Subject})
+	})
+	// An unprotected route that reports whatever principal it can see.
+	app.Get("/peek", func(c *fiber.Ctx) error {
+		_, ok := fiberauth.PrincipalFrom(c)
+		claims, okClaims := fiberauth.ClaimsFrom(c)
+		return c.JSON(fiber.Map{"principal": ok, "claims": okClaims, "sub": claims.Subject})
+	})
+	base := serve(t, app)
+	token := adminToken(t, svc)
+
+	var conns atomic.Int32
+	transport := &http.Transport{MaxConnsPerHost: 1}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: transport}
+	do := func(path, token string) (int, map[string]any) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		req = req.WithContext(withConnCounter(req.Context(), &conns))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if err := decodeJSON(resp.Body, &body); err != nil && !errors.Is(err, io.EOF) {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		return resp.StatusCode, body
+	}
+
+	if status, body := do("/whoami", token); status != http.StatusOK || body["sub"] != adminEmail {
+		t.Fatalf("with token: %d %v, want 200 for %s", status, body, adminEmail)
+	}
+	if status, body := do("/whoami", ""); status != http.StatusUnauthorized {
+		t.Fatalf("without token: %d %v, want 401", status, body)
+	}
+	if n := runs.Load(); n != 1 {
+		t.Fatalf("handler ran %d times, want 1 (not for the request without a token)", n)
+	}
+	if _, body := do("/peek", ""); body["principal"] != false || body["claims"] != false || body["sub"] != "" {
+		t.Fatalf("unprotected route after a protected one sees %v, want no principal", body)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("requests used %d connections, want 1 (the test must reuse the connection)", n)
+	}
+}
+
+// withConnCounter counts the new connections opened by requests made with
+// ctx.
+func withConnCounter(ctx context.Context, n *atomic.Int32) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			if !info.Reused {
+				n.Add(1)
+			}
+		},
+	})
+}
