@@ -193,9 +193,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 		return Principal{}, err
 	}
 	p := Principal{claims: claims}
-	if _, err := s.principalUser(ctx, p); err != nil {
+	u, err := s.principalUser(ctx, p)
+	if err != nil {
 		return Principal{}, err
 	}
+	p.mustChangePassword = u.MustChangePassword
 	return p, nil
 }
 

@@ -399,3 +399,21 @@ func TestNewValidatesConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestPrincipalCheckAdmin checks the rule RequireAdmin applies to the
+// application's routes: the default-password admin and non-admins are
+// refused, like the admin operations refuse them.
+func TestPrincipalCheckAdmin(t *testing.T) {
+	e := newEnv(t)
+	defaultAdmin := e.as(t, e.login(t, "admin@admin.com", "changeme"))
+	if !defaultAdmin.MustChangePassword() {
+		t.Error("the default admin's principal does not say it must change the password")
+	}
+	wantErr(t, "CheckAdmin of the default admin", defaultAdmin.CheckAdmin(), domain.ErrPasswordChangeRequired)
+
+	admin := e.admin(t)
+	wantErr(t, "CheckAdmin of the admin", admin.CheckAdmin(), nil)
+	user := e.as(t, e.approvedUser(t, admin, "ann@example.com", "password1"))
+	wantErr(t, "CheckAdmin of a user", user.CheckAdmin(), domain.ErrForbidden)
+	wantErr(t, "CheckAdmin of the zero principal", usecase.Principal{}.CheckAdmin(), domain.ErrForbidden)
+}

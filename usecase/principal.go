@@ -1,6 +1,10 @@
 package usecase
 
-import "github.com/authadmin/authadmin/domain"
+import (
+	"fmt"
+
+	"github.com/authadmin/authadmin/domain"
+)
 
 // Principal is an authenticated caller: the verified claims of an access
 // token whose user was, when Authenticate ran, still approved and had not
@@ -11,6 +15,8 @@ import "github.com/authadmin/authadmin/domain"
 // The use cases that take one re-check it against the store.
 type Principal struct {
 	claims domain.Claims
+	// mustChangePassword is the user's flag as Authenticate read it.
+	mustChangePassword bool
 }
 
 // Claims returns the token's claims: subject, admin flag, times and the
@@ -27,3 +33,22 @@ func (p Principal) IsAdmin() bool { return p.claims.IsAdmin }
 // IsZero reports whether p is the zero Principal, which authenticates
 // nobody.
 func (p Principal) IsZero() bool { return p.claims.Subject == "" }
+
+// MustChangePassword reports whether the user still had the built-in
+// default password when Authenticate ran.
+func (p Principal) MustChangePassword() bool { return p.mustChangePassword }
+
+// CheckAdmin applies the rule of the admin operations to a route of the
+// application (RequireAdmin middleware): nil for an administrator who has
+// replaced the built-in default password, domain.ErrPasswordChangeRequired
+// for one who has not, and an error wrapping domain.ErrForbidden for anyone
+// else. It uses what Authenticate read, without another store lookup.
+func (p Principal) CheckAdmin() error {
+	switch {
+	case p.IsZero() || !p.claims.IsAdmin:
+		return fmt.Errorf("%w: administrators only", domain.ErrForbidden)
+	case p.mustChangePassword:
+		return domain.ErrPasswordChangeRequired
+	}
+	return nil
+}

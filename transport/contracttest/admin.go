@@ -144,7 +144,8 @@ func (s suite) approveReject(t *testing.T) {
 
 // defaultAdmin checks the "Default admin" section: an admin seeded with the
 // built-in password may log in, read /auth/me and change the password, but
-// every admin endpoint answers 403 until it has.
+// every admin endpoint, the application's RequireAdmin routes included,
+// answers 403 until it has.
 func (s suite) defaultAdmin(t *testing.T) {
 	t.Parallel()
 	c := s.server(t, options{defaultAdmin: true})
@@ -159,6 +160,7 @@ func (s suite) defaultAdmin(t *testing.T) {
 		c.get(c.auth("/pending"), tok),
 		c.postJSON("/approve", map[string]string{"email": "ann@example.com"}, tok),
 		c.postJSON("/reject", map[string]string{"email": "ann@example.com"}, tok),
+		c.get("/probe/admin", tok), // the application's admin routes too
 	} {
 		if c.wantStatus(r, http.StatusForbidden) && !strings.Contains(strings.ToLower(detail(r)), "password") {
 			c.errorf(r, "detail %q does not say to change the password first", detail(r))
@@ -168,6 +170,7 @@ func (s suite) defaultAdmin(t *testing.T) {
 	c.mustStatus(c.postJSON("/change-password", body, tok), http.StatusNoContent)
 	c.want401(c.get(c.auth("/pending"), tok), true)
 	fresh := c.login(email, "a-new-admin-pass")
+	c.wantStatus(c.get("/probe/admin", fresh), http.StatusOK)
 	c.wantEmails("pending", c.pendingEmails(fresh, ""), "ann@example.com")
 	c.setStatus("/approve", fresh, "ann@example.com")
 }

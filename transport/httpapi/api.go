@@ -106,14 +106,16 @@ func (a *API) Authenticate(ctx context.Context, authorization string) (p usecase
 	return p, Response{}, true
 }
 
-// RequireAdmin checks that p, from Authenticate, is an administrator, as
-// RequireAdmin middleware does: otherwise ok is false and resp is the 403
+// RequireAdmin checks that p, from Authenticate, is an administrator who
+// has replaced the built-in default password (usecase.Principal.CheckAdmin),
+// as RequireAdmin middleware does: otherwise ok is false and resp is the 403
 // to send.
 func (a *API) RequireAdmin(p usecase.Principal) (resp Response, ok bool) {
-	if p.IsAdmin() {
-		return Response{}, true
+	if err := p.CheckAdmin(); err != nil {
+		// Only 403s come out of CheckAdmin: nothing to log, no context.
+		return a.fail(context.Background(), err), false
 	}
-	return problem(403, "administrator access required"), false
+	return Response{}, true
 }
 
 // bearerToken returns the token of an "Authorization: Bearer <token>"
