@@ -1,0 +1,115 @@
+// Command customstore is an example server whose users live in a store
+// written in the example itself (store.go) instead of bunstore: any type
+// with the five methods of ports.UserRepository will do, as the original
+// package's "Custom user repository" allowed. Its test runs the conformance
+// suite ports/storetest against that store.
+//
+//	go run ./examples/customstore
+//
+// The store is in memory, so AUTH_DB_URL is ignored and every restart begins
+// afresh with the default admin. Besides the routes of the other examples it
+// serves GET /admin/audit, the store's audit trail, to administrators.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/authadmin/authadmin/examples/internal/config"
+	httpauth "github.com/authadmin/authadmin/transport/nethttp"
+)
+
+func main() {
+	logger := config.NewLogger()
+	if err := run(logger); err != nil {
+		logger.Error("customstore example: " + err.Error())
+		os.Exit(1)
+	}
+}
+
+func run(logger *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	settings, err := config.Parse(os.Getenv)
+	if err != nil {
+		return err
+	}
+	if os.Getenv(config.EnvDBURL) != "" {
+		logger.Warn(config.EnvDBURL + " is ignored: this example keeps its users in memory")
+	}
+	store := newAuditStore()
+	app, err := config.New(ctx, settings, store, logger)
+	if err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	auth, err := httpauth.Setup(mux, app.Auth)
+	if err != nil {
+		return err
+	}
+	mux.Handle("GET /orders", auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := httpauth.ClaimsFrom(r.Context())
+		writeJSON(w, map[string]any{
+			"user":   claims.Subject,
+			"orders": []map[string]any{{"id": 1001, "item": "coffee beans", "quantity": 2}},
+		})
+	})))
+	mux.Handle("GET /admin/stats", auth.RequireAdmin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := httpauth.ClaimsFrom(r.Context())
+		writeJSON(w, map[string]any{"admin": claims.Subject, "orders_today": 42})
+	})))
+	mux.Handle("GET /admin/audit", auth.RequireAdmin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, store.Trail())
+	})))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]string{"status": "ok"})
+	})
+
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := config.Listen(ctx, app.Addr, logger)
+	if err != nil {
+		return err
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	stop()
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), config.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped", "audit_events", len(store.Trail()))
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}

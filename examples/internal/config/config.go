@@ -1,0 +1,278 @@
+// Package config is the start-up code shared by the example servers: it reads
+// the environment variables of the HTTP contract's "Example servers" section,
+// opens the user store, builds the use cases, seeds the default admin and
+// binds the listener.
+//
+// Every bad value is reported as an error naming the variable; nothing here
+// panics on input.
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/authadmin/authadmin/adapters/bcrypthash"
+	"github.com/authadmin/authadmin/adapters/bunstore"
+	"github.com/authadmin/authadmin/adapters/jwtcodec"
+	"github.com/authadmin/authadmin/domain"
+	"github.com/authadmin/authadmin/ports"
+	"github.com/authadmin/authadmin/transport/httpapi"
+	"github.com/authadmin/authadmin/usecase"
+)
+
+// The environment variables the example servers read.
+const (
+	EnvAddr          = "ADDR"
+	EnvSecretKey     = "AUTH_SECRET_KEY"
+	EnvDBURL         = "AUTH_DB_URL"
+	EnvExpireMinutes = "AUTH_EXPIRE_MINUTES"
+	EnvAlgorithm     = "AUTH_ALGORITHM"
+	EnvAdminEmail    = "AUTH_ADMIN_EMAIL"
+	EnvAdminPassword = "AUTH_ADMIN_PASSWORD"
+	EnvBcryptCost    = "AUTH_BCRYPT_COST"
+)
+
+// Defaults for unset variables.
+const (
+	DefaultAddr          = "127.0.0.1:8000"
+	DefaultExpireMinutes = 30
+	DefaultAlgorithm     = jwtcodec.DefaultAlgorithm
+	DefaultBcryptCost    = bcrypthash.DefaultCost
+	// MaxExpireMinutes bounds AUTH_EXPIRE_MINUTES (one year): a longer-lived
+	// access token is a configuration mistake.
+	MaxExpireMinutes = 365 * 24 * 60
+)
+
+// keySizes is the minimum secret length, in bytes, of each algorithm.
+var keySizes = map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}
+
+// Settings are the values read from the environment.
+type Settings struct {
+	// Addr is the host:port to listen on (ADDR).
+	Addr string
+	// SecretKey is the HMAC key (AUTH_SECRET_KEY); empty means a random key
+	// per process.
+	SecretKey []byte
+	// DBURL is the database URL for bunstore.Open (AUTH_DB_URL).
+	DBURL string
+	// TokenTTL is the access tokens' lifetime (AUTH_EXPIRE_MINUTES).
+	TokenTTL time.Duration
+	// Algorithm is HS256, HS384 or HS512 (AUTH_ALGORITHM).
+	Algorithm string
+	// AdminEmail and AdminPassword are the seeded admin (AUTH_ADMIN_EMAIL,
+	// AUTH_ADMIN_PASSWORD); empty means usecase's defaults.
+	AdminEmail    string
+	AdminPassword string
+	// BcryptCost is the bcrypt cost (AUTH_BCRYPT_COST), 4..31; below 10 only
+	// for test setups.
+	BcryptCost int
+}
+
+// Parse reads the settings through getenv (os.Getenv in the servers, a map
+// in tests). An unset or empty variable takes its default; every bad value
+// gives an error naming the variable, all of them joined.
+func Parse(getenv func(string) string) (Settings, error) {
+	s := Settings{
+		Addr:          DefaultAddr,
+		DBURL:         bunstore.DefaultURL,
+		TokenTTL:      DefaultExpireMinutes * time.Minute,
+		Algorithm:     DefaultAlgorithm,
+		AdminEmail:    strings.TrimSpace(getenv(EnvAdminEmail)),
+		AdminPassword: getenv(EnvAdminPassword),
+		BcryptCost:    DefaultBcryptCost,
+		SecretKey:     []byte(getenv(EnvSecretKey)),
+	}
+	var errs []error
+	bad := func(name, value, why string) {
+		errs = append(errs, fmt.Errorf("config: %s=%q: %s", name, value, why))
+	}
+
+	if v := strings.TrimSpace(getenv(EnvAddr)); v != "" {
+		host, port, err := net.SplitHostPort(v)
+		switch {
+		case err != nil:
+			bad(EnvAddr, v, "want HOST:PORT, such as 127.0.0.1:8000 (port 0 picks a free one)")
+		case strings.ContainsAny(host, " /"):
+			bad(EnvAddr, v, "the host is not a host name or IP address")
+		default:
+			if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+				bad(EnvAddr, v, "the port must be a number from 0 to 65535")
+			}
+		}
+		s.Addr = v
+	}
+	if v := strings.TrimSpace(getenv(EnvDBURL)); v != "" {
+		s.DBURL = v // bunstore.Open checks it and names the accepted forms
+	}
+	if v := strings.TrimSpace(getenv(EnvExpireMinutes)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxExpireMinutes {
+			bad(EnvExpireMinutes, v, fmt.Sprintf("want a whole number of minutes from 1 to %d", MaxExpireMinutes))
+		} else {
+			s.TokenTTL = time.Duration(n) * time.Minute
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvAlgorithm)); v != "" {
+		if _, ok := keySizes[v]; !ok {
+			bad(EnvAlgorithm, v, "want HS256, HS384 or HS512")
+		} else {
+			s.Algorithm = v
+		}
+	}
+	if n := len(s.SecretKey); n > 0 && n < keySizes[s.Algorithm] {
+		// The value is a secret: never echo it.
+		errs = append(errs, fmt.Errorf("config: %s is %d bytes; %s needs at least %d (or leave it unset for a random key per process)",
+			EnvSecretKey, n, s.Algorithm, keySizes[s.Algorithm]))
+	}
+	if s.AdminEmail != "" {
+		if _, err := domain.NormalizeEmail(s.AdminEmail); err != nil {
+			bad(EnvAdminEmail, s.AdminEmail, "not a plain email address")
+		}
+	}
+	if s.AdminPassword != "" {
+		if err := (domain.PasswordPolicy{}).Check(s.AdminPassword); err != nil {
+			// A password is a secret too.
+			errs = append(errs, fmt.Errorf("config: %s: %w", EnvAdminPassword, err))
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvBcryptCost)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < bcrypthash.MinCost || n > bcrypthash.MaxCost {
+			bad(EnvBcryptCost, v, fmt.Sprintf("want a number from %d to %d (%d and up outside tests)",
+				bcrypthash.MinCost, bcrypthash.MaxCost, bcrypthash.MinProductionCost))
+		} else {
+			s.BcryptCost = n
+		}
+	}
+	if len(errs) > 0 {
+		return Settings{}, errors.Join(errs...)
+	}
+	return s, nil
+}
+
+// NewService builds the use cases on users from s: the bcrypt hasher, the
+// token codec and the Service, then seeds the admin (EnsureAdmin). It is
+// what a server with its own store calls; Open calls it with bunstore.
+func NewService(ctx context.Context, s Settings, users ports.UserRepository, logger *slog.Logger) (*usecase.Service, error) {
+	var hashOpts []bcrypthash.Option
+	hashOpts = append(hashOpts, bcrypthash.WithLogger(logger))
+	if s.BcryptCost < bcrypthash.MinProductionCost {
+		logger.Warn("INSECURE: "+EnvBcryptCost+" is below the production minimum; passwords hashed now are quick to brute-force. Use this only for tests.",
+			"cost", s.BcryptCost, "min_production_cost", bcrypthash.MinProductionCost)
+		hashOpts = append(hashOpts, bcrypthash.AllowLowCost())
+	}
+	hasher, err := bcrypthash.New(s.BcryptCost, hashOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("config: %s: %w", EnvBcryptCost, err)
+	}
+	tokens, err := jwtcodec.New(jwtcodec.Config{
+		Secret:    s.SecretKey,
+		Algorithm: s.Algorithm,
+		Logger:    logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("config: %s/%s: %w", EnvSecretKey, EnvAlgorithm, err)
+	}
+	svc, err := usecase.New(usecase.Config{
+		Users:         users,
+		Hasher:        hasher,
+		Tokens:        tokens,
+		TokenTTL:      s.TokenTTL,
+		AdminEmail:    s.AdminEmail,
+		AdminPassword: s.AdminPassword,
+		Logger:        logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	// The use cases log the seeding, and warn while the admin keeps the
+	// built-in default password.
+	if _, err := svc.EnsureAdmin(ctx); err != nil {
+		return nil, fmt.Errorf("config: seeding the admin: %w", err)
+	}
+	return svc, nil
+}
+
+// Server is what an example server needs to run.
+type Server struct {
+	// Settings are the values read from the environment.
+	Settings Settings
+	// Auth configures the transport (httpauth.Setup, echoauth.Setup, ...).
+	Auth httpapi.Config
+	// Addr is where to listen (see Listen).
+	Addr string
+	// Logger is the logger every part was given.
+	Logger *slog.Logger
+	// Close releases the store. Call it after the HTTP server has stopped;
+	// calls after the first return the first one's result.
+	Close func() error
+}
+
+// Load reads the environment through getenv and prepares a server whose
+// users live in bunstore at AUTH_DB_URL.
+func Load(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*Server, error) {
+	s, err := Parse(getenv)
+	if err != nil {
+		return nil, err
+	}
+	store, err := bunstore.Open(ctx, s.DBURL, bunstore.WithLogger(logger))
+	if err != nil {
+		return nil, fmt.Errorf("config: %s: %w", EnvDBURL, err)
+	}
+	srv, err := New(ctx, s, store, logger)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	srv.Close = sync.OnceValue(store.Close)
+	return srv, nil
+}
+
+// New prepares a server from settings already parsed, on any user store.
+// Its Close does nothing: the caller owns users.
+func New(ctx context.Context, s Settings, users ports.UserRepository, logger *slog.Logger) (*Server, error) {
+	svc, err := NewService(ctx, s, users, logger)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{
+		Settings: s,
+		Auth:     httpapi.Config{Service: svc, Logger: logger},
+		Addr:     s.Addr,
+		Logger:   logger,
+		Close:    func() error { return nil },
+	}, nil
+}
+
+// Listen binds addr and only then logs "listening on http://HOST:PORT" with
+// the bound address, so ADDR=127.0.0.1:0 reports the port the kernel picked
+// and a client that reads the line can connect at once.
+func Listen(ctx context.Context, addr string, logger *slog.Logger) (net.Listener, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("config: %s=%q: %w", EnvAddr, addr, err)
+	}
+	logger.Info("listening on http://" + ln.Addr().String())
+	return ln, nil
+}
+
+// ShutdownTimeout is how long a server waits for requests in flight once it
+// is told to stop.
+const ShutdownTimeout = 10 * time.Second
+
+// NewLogger returns the text logger the example servers write to stderr, and
+// makes it slog's default.
+func NewLogger() *slog.Logger {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	slog.SetDefault(logger)
+	return logger
+}

@@ -1,0 +1,507 @@
+//go:build unix
+
+// Package walktest runs an example server as a real program and walks the
+// original package's six-step workflow against it over HTTP:
+//
+//  1. the admin logs in with the default credentials (and, since the server
+//     refuses admin operations until then, changes the default password and
+//     logs in again);
+//  2. a user registers (pending);
+//  3. the admin lists the pending users and sees the new one;
+//  4. the admin approves the user;
+//  5. the user logs in and calls the protected application route (200) and
+//     the admin-only route (403);
+//  6. the user changes password, and the old token is refused (401).
+//
+// It then stops the server with SIGTERM, expects a clean exit, and, for a
+// server on SQLite, checks that the approved user is on disk. It also checks
+// the request-header limits and that bad settings or a busy port make the
+// program exit with status 1 and a logged error.
+//
+// It is used by the example packages' tests (go test ./examples/...).
+package walktest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/authadmin/authadmin/adapters/bunstore"
+	"github.com/authadmin/authadmin/domain"
+)
+
+// The fixed values of a walk.
+const (
+	SecretKey        = "walktest-fixed-secret-key-0123456789abcdef"
+	DefaultAdmin     = "admin@admin.com"
+	DefaultPassword  = "changeme"
+	AdminNewPassword = "admin-new-password-1"
+	UserEmail        = "ann@example.com"
+	userEmailAsTyped = "Ann@Example.com"
+	UserPassword     = "correct horse battery"
+	UserNewPassword  = "staple battery horse"
+)
+
+// Timeouts of the phases of a walk.
+const (
+	buildTimeout = 5 * time.Minute
+	startTimeout = 30 * time.Second
+	stopTimeout  = 10 * time.Second
+)
+
+// Options adjust a walk.
+type Options struct {
+	// NoDatabase skips the AUTH_DB_URL setting and the on-disk check, for a
+	// server that does not store users with bunstore.
+	NoDatabase bool
+}
+
+// Run builds the example whose package is in dir (usually "." from the
+// package's own test), runs it and walks the workflow against it. name
+// labels every failure message ("nethttp", "echo", ...).
+func Run(t *testing.T, name, dir string, opts Options) {
+	t.Helper()
+	tmp := t.TempDir()
+	bin := Build(t, name, dir, tmp)
+	dbPath := filepath.Join(tmp, "users.db")
+	env := map[string]string{
+		"ADDR":             "127.0.0.1:0",
+		"AUTH_BCRYPT_COST": "4",
+		"AUTH_SECRET_KEY":  SecretKey,
+	}
+	if !opts.NoDatabase {
+		env["AUTH_DB_URL"] = "sqlite://" + dbPath
+	}
+	// Bad settings: exit status 1 with an error naming the variable.
+	StartupFailure(t, name, bin, map[string]string{"AUTH_BCRYPT_COST": "twelve"}, "AUTH_BCRYPT_COST")
+	StartupFailure(t, name, bin, map[string]string{"AUTH_SECRET_KEY": "too-short"}, "AUTH_SECRET_KEY")
+	if !opts.NoDatabase {
+		StartupFailure(t, name, bin, map[string]string{"AUTH_DB_URL": "mysql://app:pw@db/app"}, "AUTH_DB_URL")
+	}
+
+	srv := Start(t, name, bin, tmp, env)
+	Walk(t, name, srv.URL)
+	HeaderLimits(t, name, srv.URL)
+	// A second server on the same port fails to start.
+	busy := map[string]string{"ADDR": strings.TrimPrefix(srv.URL, "http://")}
+	if !opts.NoDatabase {
+		busy["AUTH_DB_URL"] = "sqlite://" + filepath.Join(t.TempDir(), "users.db")
+	}
+	StartupFailure(t, name, bin, busy, "ADDR")
+	srv.Stop(t)
+
+	if opts.NoDatabase {
+		return
+	}
+	// The approved user survived the shutdown.
+	ctx := context.Background()
+	store, err := bunstore.Open(ctx, "sqlite://"+dbPath)
+	if err != nil {
+		t.Fatalf("%s: reopening %s after shutdown: %v", name, dbPath, err)
+	}
+	defer store.Close()
+	u, err := store.FindByEmail(ctx, UserEmail)
+	if err != nil {
+		t.Fatalf("%s: %s not on disk after shutdown: %v", name, UserEmail, err)
+	}
+	if u.Status != domain.StatusApproved || u.IsAdmin {
+		t.Errorf("%s: %s on disk is status=%s is_admin=%v, want approved non-admin", name, UserEmail, u.Status, u.IsAdmin)
+	}
+	if u.TokenVersion < 1 {
+		t.Errorf("%s: %s on disk has token version %d; the password change did not raise it", name, UserEmail, u.TokenVersion)
+	}
+	admin, err := store.FindByEmail(ctx, DefaultAdmin)
+	if err != nil {
+		t.Fatalf("%s: admin not on disk: %v", name, err)
+	}
+	if admin.MustChangePassword {
+		t.Errorf("%s: admin on disk still must change password after changing it", name)
+	}
+}
+
+// StartupFailure runs bin with env (which must make start-up fail) and
+// expects it to exit with status 1 within a few seconds, having logged an
+// error that contains want.
+func StartupFailure(t *testing.T, name, bin string, env map[string]string, want string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cmd.Dir, "AUTH_BCRYPT_COST=4"}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("%s: start with %v: %v, want exit status 1; output:\n%s", name, env, err, out)
+	}
+	if !bytes.Contains(out, []byte("level=ERROR")) || !bytes.Contains(out, []byte(want)) {
+		t.Errorf("%s: start with %v: output lacks an error mentioning %q:\n%s", name, env, want, out)
+	}
+	if bytes.Contains(out, []byte("listening on")) {
+		t.Errorf("%s: start with %v: logged %q although start-up failed:\n%s", name, env, "listening on", out)
+	}
+}
+
+// Build compiles the package in dir into outDir and returns the binary's
+// path.
+func Build(t *testing.T, name, dir, outDir string) string {
+	t.Helper()
+	bin := filepath.Join(outDir, "server")
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goTool(), "build", "-o", bin, ".")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: go build in %s: %v\n%s", name, dir, err, out)
+	}
+	return bin
+}
+
+// goTool returns the go command of the toolchain running the test.
+func goTool() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	return "go"
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// Server is a running example program.
+type Server struct {
+	// URL is the base URL the server logged ("http://127.0.0.1:PORT").
+	URL string
+
+	name string
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{} // closed when the process has exited
+	err  error         // cmd.Wait's result, set before done is closed
+}
+
+var listeningRE = regexp.MustCompile(`listening on (http://[^\s"]+)`)
+
+// Start runs bin in workDir with env added to a minimal environment, waits
+// for its "listening on http://HOST:PORT" line and returns the server. The
+// process is killed at the end of the test if it still runs.
+func Start(t *testing.T, name, bin, workDir string, env map[string]string) *Server {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Dir = workDir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + workDir}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	s := &Server{name: name, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%s: starting %s: %v", name, bin, err)
+	}
+	go func() {
+		s.err = cmd.Wait()
+		pw.Close()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-s.done:
+		default:
+			_ = cmd.Process.Kill()
+			<-s.done
+		}
+		if t.Failed() {
+			t.Logf("%s: server output:\n%s", name, s.out.String())
+		}
+	})
+
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			s.out.WriteLine(line)
+			if m := listeningRE.FindStringSubmatch(line); m != nil {
+				select {
+				case found <- m[1]:
+				default:
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+
+	select {
+	case u := <-found:
+		s.URL = u
+	case <-s.done:
+		t.Fatalf("%s: server exited before listening (%v); output:\n%s", name, s.err, s.out.String())
+	case <-time.After(startTimeout):
+		t.Fatalf("%s: no %q line within %v; output:\n%s", name, "listening on http://", startTimeout, s.out.String())
+	}
+	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") || strings.HasSuffix(s.URL, ":0") {
+		t.Fatalf("%s: logged address %q is not the bound 127.0.0.1 port", name, s.URL)
+	}
+	return s
+}
+
+// Stop sends SIGTERM and expects the process to exit with status 0 within
+// a few seconds.
+func (s *Server) Stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("%s: SIGTERM: %v", s.name, err)
+	}
+	select {
+	case <-s.done:
+	case <-time.After(stopTimeout):
+		t.Fatalf("%s: still running %v after SIGTERM; output:\n%s", s.name, stopTimeout, s.out.String())
+	}
+	if s.err != nil {
+		t.Fatalf("%s: exit after SIGTERM: %v (want status 0); output:\n%s", s.name, s.err, s.out.String())
+	}
+}
+
+// Output returns what the server has written to stdout and stderr so far.
+func (s *Server) Output() string { return s.out.String() }
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) WriteLine(line string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.WriteString(line)
+	b.buf.WriteByte('\n')
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Walk runs the six-step workflow against the server at base. It needs a
+// fresh database whose admin still has the default password.
+func Walk(t *testing.T, name, base string) {
+	t.Helper()
+	c := &client{t: t, name: name, base: base, http: &http.Client{Timeout: 10 * time.Second}}
+
+	// The public and protected application routes, before anything else.
+	c.expect("GET /healthz", c.do("GET", "/healthz", "", nil), http.StatusOK, `"status":"ok"`)
+	c.expect("GET /orders without a token", c.do("GET", "/orders", "", nil), http.StatusUnauthorized, "")
+
+	// 1. The admin logs in with the default credentials; admin operations
+	// are refused until the default password is changed.
+	defaultTok := c.login("step 1: admin login with the default password", DefaultAdmin, DefaultPassword, http.StatusOK)
+	c.expect("step 1: GET /auth/pending before the password change",
+		c.do("GET", "/auth/pending", defaultTok, nil), http.StatusForbidden, "")
+	c.expect("step 1: admin changes the default password",
+		c.do("POST", "/auth/change-password", defaultTok, jsonBody(map[string]string{
+			"current_password": DefaultPassword, "new_password": AdminNewPassword,
+		})), http.StatusNoContent, "")
+	c.expect("step 1: the pre-change admin token", c.do("GET", "/auth/me", defaultTok, nil), http.StatusUnauthorized, "")
+	adminTok := c.login("step 1: admin login with the new password", DefaultAdmin, AdminNewPassword, http.StatusOK)
+	c.expect("step 1: GET /admin/stats as admin", c.do("GET", "/admin/stats", adminTok, nil), http.StatusOK, "")
+
+	// 2. A user registers; the account is pending.
+	resp := c.do("POST", "/auth/register", "", jsonBody(map[string]string{
+		"email": userEmailAsTyped, "password": UserPassword,
+	}))
+	c.expect("step 2: register", resp, http.StatusCreated, "")
+	var reg struct {
+		Email   string `json:"email"`
+		Status  string `json:"status"`
+		IsAdmin bool   `json:"is_admin"`
+	}
+	c.decode("step 2: register", resp, &reg)
+	if reg.Email != UserEmail || reg.Status != "pending" || reg.IsAdmin {
+		t.Fatalf("%s: step 2: register returned %+v, want %s pending non-admin", name, reg, UserEmail)
+	}
+	c.login("step 2: login while pending", UserEmail, UserPassword, http.StatusForbidden)
+
+	// 3. The admin lists the pending users and sees the new one.
+	resp = c.do("GET", "/auth/pending", adminTok, nil)
+	c.expect("step 3: GET /auth/pending", resp, http.StatusOK, "")
+	var pending []struct {
+		Email  string `json:"email"`
+		Status string `json:"status"`
+	}
+	c.decode("step 3: GET /auth/pending", resp, &pending)
+	if len(pending) != 1 || pending[0].Email != UserEmail || pending[0].Status != "pending" {
+		t.Fatalf("%s: step 3: pending = %+v, want just %s", name, pending, UserEmail)
+	}
+
+	// 4. The admin approves the user.
+	resp = c.do("POST", "/auth/approve", adminTok, jsonBody(map[string]string{"email": UserEmail}))
+	c.expect("step 4: approve", resp, http.StatusOK, `"status":"approved"`)
+	c.expect("step 4: pending after approval", c.do("GET", "/auth/pending", adminTok, nil), http.StatusOK, "[]")
+
+	// 5. The approved user logs in and uses the application.
+	userTok := c.login("step 5: user login", UserEmail, UserPassword, http.StatusOK)
+	c.expect("step 5: GET /orders as the user", c.do("GET", "/orders", userTok, nil), http.StatusOK, UserEmail)
+	c.expect("step 5: GET /admin/stats as the user", c.do("GET", "/admin/stats", userTok, nil), http.StatusForbidden, "")
+	c.expect("step 5: GET /auth/me as the user", c.do("GET", "/auth/me", userTok, nil), http.StatusOK, `"sub":"`+UserEmail+`"`)
+	c.expect("step 5: POST /auth/approve as the user",
+		c.do("POST", "/auth/approve", userTok, jsonBody(map[string]string{"email": UserEmail})), http.StatusForbidden, "")
+
+	// 6. The user changes password; the old token stops working at once.
+	c.expect("step 6: user changes password",
+		c.do("POST", "/auth/change-password", userTok, jsonBody(map[string]string{
+			"current_password": UserPassword, "new_password": UserNewPassword,
+		})), http.StatusNoContent, "")
+	resp = c.do("GET", "/orders", userTok, nil)
+	c.expect("step 6: GET /orders with the pre-change token", resp, http.StatusUnauthorized, "")
+	if got := resp.header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
+		t.Errorf("%s: step 6: 401 has WWW-Authenticate %q, want Bearer ...", name, got)
+	}
+	c.expect("step 6: GET /auth/me with the pre-change token", c.do("GET", "/auth/me", userTok, nil), http.StatusUnauthorized, "")
+	c.login("step 6: login with the old password", UserEmail, UserPassword, http.StatusUnauthorized)
+	newTok := c.login("step 6: login with the new password", UserEmail, UserNewPassword, http.StatusOK)
+	c.expect("step 6: GET /orders with the new token", c.do("GET", "/orders", newTok, nil), http.StatusOK, UserEmail)
+}
+
+// HeaderLimits checks the server's request-header limit against the
+// contract: 16 KiB of headers are accepted, a far larger block gets 431.
+func HeaderLimits(t *testing.T, name, base string) {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second}
+	for _, tc := range []struct {
+		size   int
+		status int
+	}{
+		{16 << 10, http.StatusOK},
+		{256 << 10, http.StatusRequestHeaderFieldsTooLarge},
+	} {
+		req, err := http.NewRequest("GET", base+"/healthz", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Filler", strings.Repeat("a", tc.size))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s: GET /healthz with a %d-byte header: %v", name, tc.size, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: GET /healthz with a %d-byte header: status %d, want %d", name, tc.size, resp.StatusCode, tc.status)
+		}
+	}
+}
+
+type client struct {
+	t    *testing.T
+	name string
+	base string
+	http *http.Client
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+type body struct {
+	contentType string
+	data        []byte
+}
+
+func jsonBody(v any) *body {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // fixed test values
+	}
+	return &body{"application/json", data}
+}
+
+func (c *client) do(method, path, token string, b *body) response {
+	c.t.Helper()
+	var r io.Reader
+	if b != nil {
+		r = bytes.NewReader(b.data)
+	}
+	req, err := http.NewRequest(method, c.base+path, r)
+	if err != nil {
+		c.t.Fatalf("%s: %s %s: %v", c.name, method, path, err)
+	}
+	if b != nil {
+		req.Header.Set("Content-Type", b.contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s: %s %s: %v", c.name, method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatalf("%s: %s %s: reading the body: %v", c.name, method, path, err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: data}
+}
+
+// expect fails the test unless resp has the status and its body contains
+// want.
+func (c *client) expect(what string, resp response, status int, want string) {
+	c.t.Helper()
+	if resp.status != status {
+		c.t.Fatalf("%s: %s: status %d, want %d; body: %s", c.name, what, resp.status, status, resp.body)
+	}
+	if want != "" && !bytes.Contains(resp.body, []byte(want)) {
+		c.t.Fatalf("%s: %s: body %s does not contain %s", c.name, what, resp.body, want)
+	}
+}
+
+func (c *client) decode(what string, resp response, v any) {
+	c.t.Helper()
+	if err := json.Unmarshal(resp.body, v); err != nil {
+		c.t.Fatalf("%s: %s: body %s: %v", c.name, what, resp.body, err)
+	}
+}
+
+// login posts the OAuth2 password form and, on 200, returns the token.
+func (c *client) login(what, email, password string, status int) string {
+	c.t.Helper()
+	form := url.Values{"username": {email}, "password": {password}, "grant_type": {"password"}}
+	resp := c.do("POST", "/auth/login", "", &body{"application/x-www-form-urlencoded", []byte(form.Encode())})
+	c.expect(what, resp, status, "")
+	if status != http.StatusOK {
+		return ""
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+	}
+	c.decode(what, resp, &tok)
+	if tok.AccessToken == "" || tok.TokenType != "bearer" {
+		c.t.Fatalf("%s: %s: token response %s", c.name, what, resp.body)
+	}
+	return tok.AccessToken
+}
