@@ -22,14 +22,16 @@
 //		})
 //	}
 //
-// The suite builds a fresh usecase.Service (memory store, low-cost bcrypt,
-// fixed HS256 key) for every server it starts, so subtests run in parallel
-// without sharing users.
+// The suite builds a fresh usecase.Service (memory store unless WithStore
+// says otherwise, low-cost bcrypt, fixed HS256 key) for every server it
+// starts, so subtests run in parallel without sharing users.
 package contracttest
 
 import (
 	"testing"
 
+	"github.com/authadmin/authadmin/adapters/memstore"
+	"github.com/authadmin/authadmin/ports"
 	"github.com/authadmin/authadmin/transport/httpapi"
 )
 
@@ -44,10 +46,23 @@ import (
 // ("http://127.0.0.1:PORT", no trailing slash).
 type Start func(t *testing.T, cfg httpapi.Config) string
 
+// Option configures Run.
+type Option func(*suite)
+
+// WithStore makes the suite keep users in the stores newStore returns (one
+// per server it starts, so it must return a fresh, empty store each call)
+// instead of memstore, so that the contract is checked on that store too.
+func WithStore(newStore func(t *testing.T) ports.UserRepository) Option {
+	return func(s *suite) { s.newStore = newStore }
+}
+
 // Run runs the contract suite against a transport; name (e.g. "nethttp")
 // appears in every failure message.
-func Run(t *testing.T, name string, start Start) {
-	s := suite{name: name, start: start}
+func Run(t *testing.T, name string, start Start, opts ...Option) {
+	s := suite{name: name, start: start, newStore: func(*testing.T) ports.UserRepository { return memstore.New() }}
+	for _, opt := range opts {
+		opt(&s)
+	}
 	t.Run("conventions", s.conventions)
 	t.Run("custom prefix", s.customPrefix)
 	t.Run("user object", s.userObject)
@@ -64,8 +79,9 @@ func Run(t *testing.T, name string, start Start) {
 // suite is what every group of subtests needs: the transport's name and how
 // to start a server of it.
 type suite struct {
-	name  string
-	start Start
+	name     string
+	start    Start
+	newStore func(t *testing.T) ports.UserRepository
 }
 
 // cases runs each function as a parallel subtest with its own server,

@@ -11,7 +11,6 @@ import (
 
 	"github.com/authadmin/authadmin/adapters/bcrypthash"
 	"github.com/authadmin/authadmin/adapters/jwtcodec"
-	"github.com/authadmin/authadmin/adapters/memstore"
 	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/transport/httpapi"
 	"github.com/authadmin/authadmin/usecase"
@@ -45,7 +44,7 @@ type options struct {
 // client for it.
 func (s suite) server(t *testing.T, o options) *client {
 	t.Helper()
-	store := memstore.New()
+	store := s.newStore(t)
 	hasher, err := bcrypthash.New(4, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(discard))
 	if err != nil {
 		t.Fatalf("%s: setup: bcrypthash.New: %v", s.name, err)

@@ -1,55 +1,13 @@
 package httpauth_test
 
 import (
-	"encoding/json"
-	"net"
-	"net/http"
 	"testing"
-	"time"
 
 	"github.com/authadmin/authadmin/transport/contracttest"
-	"github.com/authadmin/authadmin/transport/httpapi"
-	httpauth "github.com/authadmin/authadmin/transport/nethttp"
 )
 
-// TestContract runs the HTTP contract suite against the net/http transport.
+// TestContract runs the HTTP contract suite against the net/http
+// transport (contracttest.NetHTTP mounts it with httpauth.Setup).
 func TestContract(t *testing.T) {
-	contracttest.Run(t, "nethttp", startServer)
-}
-
-// startServer serves cfg's auth routes and the suite's probe routes on a
-// real listener.
-func startServer(t *testing.T, cfg httpapi.Config) string {
-	t.Helper()
-	mux := http.NewServeMux()
-	auth, err := httpauth.Setup(mux, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux.Handle("GET /probe/login", auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		claims, ok := httpauth.ClaimsFrom(r.Context())
-		if !ok {
-			http.Error(w, "no claims in the context", http.StatusInternalServerError)
-			return
-		}
-		companyID, _ := claims.Claim("company_id")
-		writeJSON(w, map[string]any{"sub": claims.Subject, "company_id": companyID, "is_admin": claims.IsAdmin})
-	})))
-	mux.Handle("GET /probe/admin", auth.RequireAdmin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{"ok": true})
-	})))
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String()
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
+	contracttest.Run(t, "nethttp", contracttest.NetHTTP)
 }
