@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -154,8 +155,8 @@ func (s suite) me(t *testing.T) {
 				c.fatalf(r, "claims %v, want an object", obj["claims"])
 			}
 			c.checkClaims(r, claims, "ann@example.com", false)
-			if n, ok := number(claims["company_id"]); !ok || n.String() != "42" {
-				c.errorf(r, "claims.company_id %v, want exactly 42", claims["company_id"])
+			if n, ok := number(claims["company_id"]); !ok || n.String() != strconv.FormatInt(companyID, 10) {
+				c.errorf(r, "claims.company_id %v, want exactly %d", claims["company_id"], companyID)
 			}
 		}},
 		{"200 admin", func(t *testing.T, c *client) {

@@ -72,6 +72,7 @@ func (s suite) pending(t *testing.T) {
 			tok := c.approvedUser("ann@example.com")
 			c.wantStatus(c.get(c.auth("/pending"), tok), http.StatusForbidden)
 			c.wantStatus(c.get(c.auth("/pending")+"?limit=0", tok), http.StatusForbidden)
+			c.wantStatus(c.get(c.auth("/pending")+"?limit=abc", tok), http.StatusForbidden)
 		}},
 		{"401 no token", func(t *testing.T, c *client) {
 			c.want401(c.get(c.auth("/pending"), ""), false)
@@ -133,6 +134,10 @@ func (s suite) approveReject(t *testing.T) {
 			c.wantStatus(c.postJSON("/approve", map[string]string{"email": "bob@example.com"}, tok), http.StatusForbidden)
 			c.wantStatus(c.postJSON("/reject", map[string]string{"email": "bob@example.com"}, tok), http.StatusForbidden)
 			c.wantStatus(c.postJSON("/reject", map[string]string{"email": adminEmail}, tok), http.StatusForbidden)
+			// The caller is checked before the body: a non-admin learns
+			// nothing from the answer to a malformed request.
+			c.wantStatus(c.postJSON("/approve", `{"email": 1}`, tok), http.StatusForbidden)
+			c.wantStatus(c.postJSON("/approve", `{}`, tok), http.StatusForbidden)
 			c.wantEmails("pending", c.pendingEmails(c.adminToken(), ""), "bob@example.com")
 		}},
 		{"401 no token", func(t *testing.T, c *client) {

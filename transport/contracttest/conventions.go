@@ -27,6 +27,23 @@ func (s suite) conventions(t *testing.T) {
 		{"401 no token", noToken},
 		{"401 invalid token", invalidToken},
 		{"401 token in query string ignored", queryToken},
+		{"404 other spellings of a route", otherSpellings},
+	})
+	t.Run("500 generic detail on a server-side failure", func(t *testing.T) {
+		t.Parallel()
+		c := s.server(t, options{failingStore: true})
+		for _, r := range []*response{
+			c.postJSON("/register", registerBody(failEmail), ""),
+			c.do(http.MethodPost, c.auth("/login"), "application/x-www-form-urlencoded",
+				url.Values{"username": {failEmail}, "password": {userPassword}}, ""),
+		} {
+			if !c.wantStatus(r, http.StatusInternalServerError) {
+				continue
+			}
+			if strings.Contains(string(r.raw), "10.1.2.3") || strings.Contains(string(r.raw), "store") {
+				c.errorf(r, "the 500 reveals its cause: %s", snippet(r.raw))
+			}
+		}
 	})
 	t.Run("413 body over custom MaxBodyBytes", func(t *testing.T) {
 		t.Parallel()
@@ -222,4 +239,16 @@ func queryToken(t *testing.T, c *client) {
 	c.want401(c.get(c.auth("/me")+"?access_token="+tok, ""), false)
 	c.want401(c.get(c.auth("/pending")+"?access_token="+tok, ""), false)
 	c.want401(c.get("/probe/login?access_token="+tok, ""), false)
+}
+
+// otherSpellings checks that a route answers only at its exact path: not
+// with a trailing slash, not in other letter cases (as a proxy rule keyed on
+// the path would expect). The 404 comes from the framework's router, so it
+// need not be a problem document.
+func otherSpellings(t *testing.T, c *client) {
+	tok := c.approvedUser("ann@example.com")
+	for _, path := range []string{c.auth("/me") + "/", strings.ToUpper(c.auth("/me")), "/probe/login/", "/PROBE/LOGIN"} {
+		r := c.request(http.MethodGet, path, "", nil, "Bearer "+tok, false)
+		c.wantStatus(r, http.StatusNotFound)
+	}
 }

@@ -127,8 +127,11 @@ func (c *client) want401(r *response, tokenSent bool) {
 	if scheme, _, _ := strings.Cut(ch, " "); !strings.EqualFold(scheme, "Bearer") {
 		c.errorf(r, "WWW-Authenticate %q, want a Bearer challenge", ch)
 	}
-	if tokenSent && !strings.Contains(ch, `error="invalid_token"`) {
+	switch invalid := strings.Contains(ch, `error="invalid_token"`); {
+	case tokenSent && !invalid:
 		c.errorf(r, `WWW-Authenticate %q, want error="invalid_token"`, ch)
+	case !tokenSent && invalid:
+		c.errorf(r, `WWW-Authenticate %q: error="invalid_token" although no token was sent`, ch)
 	}
 }
 

@@ -2,6 +2,7 @@ package contracttest
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 )
 
@@ -16,8 +17,8 @@ func (s suite) probes(t *testing.T) {
 			if got := obj["sub"]; got != "ann@example.com" {
 				c.errorf(r, "sub %v, want %q", got, "ann@example.com")
 			}
-			if n, ok := number(obj["company_id"]); !ok || n.String() != "42" {
-				c.errorf(r, "company_id %v, want exactly 42", obj["company_id"])
+			if n, ok := number(obj["company_id"]); !ok || n.String() != strconv.FormatInt(companyID, 10) {
+				c.errorf(r, "company_id %v, want exactly %d", obj["company_id"], companyID)
 			}
 			if got := obj["is_admin"]; got != false {
 				c.errorf(r, "is_admin %v, want false", got)

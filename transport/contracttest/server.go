@@ -3,6 +3,7 @@ package contracttest
 import (
 	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/authadmin/authadmin/adapters/bcrypthash"
 	"github.com/authadmin/authadmin/adapters/jwtcodec"
 	"github.com/authadmin/authadmin/domain"
+	"github.com/authadmin/authadmin/ports"
 	"github.com/authadmin/authadmin/transport/httpapi"
 	"github.com/authadmin/authadmin/usecase"
 )
@@ -20,7 +22,9 @@ import (
 const (
 	adminEmail    = "boss@example.com"
 	adminPassword = "boss-password-1"
-	companyID     = int64(42)
+	// companyID is 2^53+1, which a float64 cannot hold: it proves that
+	// integer claims are kept exact end to end.
+	companyID = int64(9007199254740993)
 	// userPassword is the password the suite registers users with.
 	userPassword = "correct horse"
 )
@@ -38,6 +42,42 @@ type options struct {
 	// defaultAdmin leaves the admin's email and password unset, so the
 	// admin is admin@admin.com with the built-in default password.
 	defaultAdmin bool
+	// failingStore makes every store call for failEmail fail with an
+	// error that names an internal detail, as a broken database would.
+	failingStore bool
+}
+
+// failEmail is the address a failingStore fails on.
+const failEmail = "fail@example.com"
+
+// failCause is the cause of a failingStore's errors: it must reach the
+// log, never a response.
+const failCause = "dial tcp 10.1.2.3:5432: connection refused"
+
+// failingStore wraps a store and fails every call about failEmail.
+type failingStore struct {
+	ports.UserRepository
+}
+
+func (f failingStore) fail(email string) error {
+	if domain.EmailKey(email) == failEmail {
+		return errors.New("store: " + failCause)
+	}
+	return nil
+}
+
+func (f failingStore) FindByEmail(ctx context.Context, email string) (domain.User, error) {
+	if err := f.fail(email); err != nil {
+		return domain.User{}, err
+	}
+	return f.UserRepository.FindByEmail(ctx, email)
+}
+
+func (f failingStore) Create(ctx context.Context, u domain.User) error {
+	if err := f.fail(u.Email); err != nil {
+		return err
+	}
+	return f.UserRepository.Create(ctx, u)
 }
 
 // server builds a fresh Service, starts the transport on it and returns a
@@ -45,6 +85,9 @@ type options struct {
 func (s suite) server(t *testing.T, o options) *client {
 	t.Helper()
 	store := s.newStore(t)
+	if o.failingStore {
+		store = failingStore{store}
+	}
 	hasher, err := bcrypthash.New(4, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(discard))
 	if err != nil {
 		t.Fatalf("%s: setup: bcrypthash.New: %v", s.name, err)

@@ -31,10 +31,7 @@ func startServer(t *testing.T, cfg httpapi.Config) string {
 
 // newApp returns a Fiber app configured as this package recommends.
 func newApp() *fiber.App {
-	return fiber.New(fiber.Config{
-		DisableStartupMessage: true,
-		ReadBufferSize:        fiberauth.RecommendedReadBufferSize,
-	})
+	return fiber.New(fiberauth.AppConfig(fiber.Config{DisableStartupMessage: true}))
 }
 
 // addProbes adds the contract suite's probe routes.

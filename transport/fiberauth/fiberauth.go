@@ -3,7 +3,7 @@
 // group) and provides RequireLogin and RequireAdmin middleware as
 // fiber.Handler values.
 //
-//	app := fiber.New(fiber.Config{ReadBufferSize: fiberauth.RecommendedReadBufferSize})
+//	app := fiber.New(fiberauth.AppConfig(fiber.Config{}))
 //	auth, err := fiberauth.Setup(app, httpapi.Config{Service: svc})
 //	if err != nil {
 //		log.Fatal(err)
@@ -23,7 +23,8 @@
 // one buffer of fiber.Config.ReadBufferSize bytes. Fiber's default, 4096,
 // limits request headers to about 4 KiB, while the HTTP contract requires at
 // least 16 KiB to be accepted (a JWT carrying many extra claims can be large).
-// Set fiber.Config{ReadBufferSize: RecommendedReadBufferSize} (32 KiB).
+// Set fiber.Config{ReadBufferSize: RecommendedReadBufferSize} (32 KiB), or
+// build the app's config with AppConfig, which also sets it.
 // Larger headers are answered by Fiber itself with 431 Request Header Fields
 // Too Large (through the app's ErrorHandler), as the contract asks.
 //
@@ -40,6 +41,7 @@ package fiberauth
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -57,6 +59,36 @@ import (
 //
 //	app := fiber.New(fiber.Config{ReadBufferSize: fiberauth.RecommendedReadBufferSize})
 const RecommendedReadBufferSize = 32 << 10
+
+// AppConfig returns cfg with what the HTTP contract needs from a Fiber app:
+// a ReadBufferSize of at least RecommendedReadBufferSize; CaseSensitive and
+// StrictRouting, so that /AUTH/ME and /auth/me/ are not /auth/me (as on
+// net/http and Echo) and a rule keyed on a path, in a proxy or another
+// middleware, cannot be sidestepped by spelling; and, unless cfg has one,
+// ErrorHandler, so that Fiber's own errors (404, 405, 413 over BodyLimit,
+// 431) are problem documents too.
+//
+//	app := fiber.New(fiberauth.AppConfig(fiber.Config{AppName: "shop"}))
+func AppConfig(cfg fiber.Config) fiber.Config {
+	cfg.ReadBufferSize = max(cfg.ReadBufferSize, RecommendedReadBufferSize)
+	cfg.CaseSensitive = true
+	cfg.StrictRouting = true
+	if cfg.ErrorHandler == nil {
+		cfg.ErrorHandler = ErrorHandler
+	}
+	return cfg
+}
+
+// ErrorHandler answers an error that reaches Fiber with an RFC 9457 problem
+// document: a *fiber.Error with its code and message, anything else with a
+// 500 whose cause is not sent.
+func ErrorHandler(c *fiber.Ctx, err error) error {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return write(c, httpapi.Problem(fe.Code, fe.Message))
+	}
+	return write(c, httpapi.Problem(fiber.StatusInternalServerError, "internal server error"))
+}
 
 // Auth serves the auth routes and the middleware of one configuration.
 type Auth struct {

@@ -292,3 +292,20 @@ func withConnCounter(ctx context.Context, n *atomic.Int32) context.Context {
 		},
 	})
 }
+
+// TestAppConfigErrorHandler checks that Fiber's own errors are problem
+// documents under AppConfig.
+func TestAppConfigErrorHandler(t *testing.T) {
+	app := fiber.New(fiberauth.AppConfig(fiber.Config{DisableStartupMessage: true}))
+	app.Get("/x", func(c *fiber.Ctx) error { return errors.New("secret cause at 10.1.2.3") })
+	for path, want := range map[string]int{"/nope": 404, "/x": 500} {
+		resp, err := app.Test(httptest.NewRequest("GET", path, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want || resp.Header.Get("Content-Type") != "application/problem+json" || strings.Contains(string(body), "10.1.2.3") {
+			t.Errorf("GET %s: %d %q %s; want %d, a problem document without the cause", path, resp.StatusCode, resp.Header.Get("Content-Type"), body, want)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -68,6 +70,9 @@ func (a *API) decodeJSON(req Request, dst any) *Response {
 // decodeJSONBytes is decodeJSON after the checks of the media type and
 // size.
 func decodeJSONBytes(body []byte, dst any) *Response {
+	if resp := checkKeys(body, jsonFields(dst)); resp != nil {
+		return resp
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -97,6 +102,52 @@ func jsonErrorDetail(err error) string {
 	default:
 		return "the request body is not valid JSON"
 	}
+}
+
+// checkKeys refuses, with 400, a top-level object whose keys are not
+// exactly among fields or repeat one. encoding/json matches keys in any
+// letter case and lets the last of repeated keys win, so without this
+// {"email":"a@x.io","EMAIL":"b@x.io"} would register b@x.io. Anything that
+// is not an object is left to the decoder to refuse.
+func checkKeys(body []byte, fields []string) *Response {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	seen := make(map[string]bool, len(fields))
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // malformed: the decoder says so
+		}
+		key, _ := tok.(string)
+		switch {
+		case !slices.Contains(fields, key):
+			resp := problem(http.StatusBadRequest, "unknown field "+clip(strconv.Quote(key)))
+			return &resp
+		case seen[key]:
+			resp := problem(http.StatusBadRequest, "field "+clip(strconv.Quote(key))+" is repeated")
+			return &resp
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// jsonFields lists the JSON names of the fields of the struct dst points
+// to.
+func jsonFields(dst any) []string {
+	t := reflect.TypeOf(dst).Elem()
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names = append(names, name)
+	}
+	return names
 }
 
 // clip shortens a piece of the client's input quoted in a detail.

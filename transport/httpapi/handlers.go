@@ -176,7 +176,7 @@ func (a *API) changePassword(ctx context.Context, req Request) Response {
 }
 
 func (a *API) pending(ctx context.Context, req Request) Response {
-	p, resp, ok := a.Authenticate(ctx, req.Authorization)
+	p, resp, ok := a.authenticateAdmin(ctx, req)
 	if !ok {
 		return resp
 	}
@@ -194,6 +194,21 @@ func (a *API) pending(ctx context.Context, req Request) Response {
 		out[i] = toUserJSON(u)
 	}
 	return jsonResponse(http.StatusOK, out)
+}
+
+// authenticateAdmin authenticates the caller of an admin endpoint and
+// refuses a non-admin before the request's body or query is looked at, so
+// that a non-admin always gets 403 whatever it sends. (The use case checks
+// again against the store.)
+func (a *API) authenticateAdmin(ctx context.Context, req Request) (usecase.Principal, Response, bool) {
+	p, resp, ok := a.Authenticate(ctx, req.Authorization)
+	if !ok {
+		return p, resp, false
+	}
+	if resp, ok := a.RequireAdmin(p); !ok {
+		return p, resp, false
+	}
+	return p, Response{}, true
 }
 
 // queryInt parses an integer query parameter; "" gives def.
@@ -216,7 +231,7 @@ func (a *API) reject(ctx context.Context, req Request) Response {
 // decide serves approve and reject: authenticate, decode {"email": ...},
 // apply the decision.
 func (a *API) decide(ctx context.Context, req Request, apply func(context.Context, usecase.Principal, string) (domain.User, error)) Response {
-	p, resp, ok := a.Authenticate(ctx, req.Authorization)
+	p, resp, ok := a.authenticateAdmin(ctx, req)
 	if !ok {
 		return resp
 	}

@@ -197,6 +197,8 @@ func TestDecoding(t *testing.T) {
 		{"wrong type", "application/json", `{"email":1,"password":"correct horse"}`, 400},
 		{"unknown field", "application/json", `{"email":"d@example.com","password":"correct horse","is_admin":true}`, 400},
 		{"username is not a register field", "application/json", `{"username":"d@example.com","password":"correct horse"}`, 400},
+		{"key in another letter case", "application/json", `{"EMAIL":"h@example.com","password":"correct horse"}`, 400},
+		{"repeated key", "application/json", `{"email":"i@example.com","email":"boss@example.com","password":"correct horse"}`, 400},
 		{"text/plain", "text/plain", `{}`, 415},
 		{"no content type", "", `{}`, 415},
 		{"form", "application/x-www-form-urlencoded", `email=a`, 415},

@@ -98,19 +98,19 @@ var errorStatus = []struct {
 	status int
 	detail string
 }{
-	{domain.ErrInvalidEmail, 422, "invalid email address"},
-	{domain.ErrPasswordRequired, 422, "password is required"},
-	{domain.ErrPasswordTooShort, 422, "password is too short"},
-	{domain.ErrPasswordTooLong, 422, "password is longer than 72 bytes"},
-	{domain.ErrInvalidPage, 422, "limit must be between 1 and 1000 and offset at least 0"},
-	{domain.ErrValidation, 422, "invalid input"},
-	{domain.ErrEmailTaken, 409, "email already registered"},
-	{domain.ErrCannotRejectAdmin, 409, "an administrator cannot be rejected"},
-	{domain.ErrAccountPending, 403, "account awaits approval by an administrator"},
-	{domain.ErrAccountRejected, 403, "account was rejected"},
-	{domain.ErrForbidden, 403, "administrator access required"},
-	{domain.ErrIncorrectPassword, 400, "current password is incorrect"},
-	{domain.ErrUserNotFound, 404, "user not found"},
+	{domain.ErrInvalidEmail, http.StatusUnprocessableEntity, "invalid email address"},
+	{domain.ErrPasswordRequired, http.StatusUnprocessableEntity, "password is required"},
+	{domain.ErrPasswordTooShort, http.StatusUnprocessableEntity, "password is too short"},
+	{domain.ErrPasswordTooLong, http.StatusUnprocessableEntity, "password is longer than 72 bytes"},
+	{domain.ErrInvalidPage, http.StatusUnprocessableEntity, "limit must be between 1 and 1000 and offset at least 0"},
+	{domain.ErrValidation, http.StatusUnprocessableEntity, "invalid input"},
+	{domain.ErrEmailTaken, http.StatusConflict, "email already registered"},
+	{domain.ErrCannotRejectAdmin, http.StatusConflict, "an administrator cannot be rejected"},
+	{domain.ErrAccountPending, http.StatusForbidden, "account awaits approval by an administrator"},
+	{domain.ErrAccountRejected, http.StatusForbidden, "account was rejected"},
+	{domain.ErrForbidden, http.StatusForbidden, "administrator access required"},
+	{domain.ErrIncorrectPassword, http.StatusBadRequest, "current password is incorrect"},
+	{domain.ErrUserNotFound, http.StatusNotFound, "user not found"},
 }
 
 // fail maps err, from a use case, to its response. An error the contract
@@ -150,3 +150,8 @@ func validationDetail(err error, fallback string) string {
 	}
 	return msg[i+len("authadmin: "):]
 }
+
+// Problem returns an RFC 9457 problem-document response with the given
+// status and detail, for adapters that answer their framework's own errors
+// (an unknown route, a body over the framework's limit) the contract's way.
+func Problem(status int, detail string) Response { return problem(status, detail) }
