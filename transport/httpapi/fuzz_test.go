@@ -2,7 +2,9 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -38,12 +40,33 @@ func FuzzRoutes(f *testing.F) {
 		{4, "", "Bearer x", "limit=abc&offset=-1", ""},
 		{5, "application/json", "Basic Ym9zczpwdw==", "", `{"email":"ann@example.com"}`},
 		{6, "application/json", "", "", `{"email":["x"]}`},
+		{0x13, "application/json", "", "", `{"current_password":"correct horse","new_password":"x"}`},
+		{0x14, "", "", "limit=abc&offset=1", ""},
+		{0x15, "application/json", "", "", `{"email":"nobody@example.com"}`},
+		{0x16, "application/json", "", "", `{"email":"boss@example.com"}`},
+		{0x16, "application/json", "", "", `{"EMAIL":"fuzz@example.com"}`},
+		{0x24, "", "", "limit=5", ""},
+		{0x25, "application/json", "", "", `{"email":"fuzz@example.com"}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.route, s.contentType, s.authorization, s.query, s.body)
 	}
 	api := newAPI(f, nil)
 	routes := api.Routes()
+	// Tokens the fuzzer can swap in (tokenKind), so that it gets past
+	// authentication to the body and query handling of every route: none
+	// (whatever authorization says), the admin's, an approved user's.
+	tokens := []string{"", "Bearer " + loginToken(f, api, "boss@example.com", "boss-password-1"), ""}
+	route(f, api, "POST", "/auth/register")(context.Background(), httpapi.Request{
+		ContentType: "application/json", Body: strings.NewReader(`{"email":"fuzz@example.com","password":"correct horse"}`),
+	})
+	approve := route(f, api, "POST", "/auth/approve")(context.Background(), httpapi.Request{
+		ContentType: "application/json", Authorization: tokens[1], Body: strings.NewReader(`{"email":"fuzz@example.com"}`),
+	})
+	if approve.Status != http.StatusOK {
+		f.Fatalf("setup: approve: %d %s", approve.Status, approve.Body)
+	}
+	tokens[2] = "Bearer " + loginToken(f, api, "fuzz@example.com", "correct horse")
 	// allowed lists the statuses API.md gives each route (by index in
 	// Routes: register, login, me, change-password, pending, approve,
 	// reject).
@@ -57,7 +80,10 @@ func FuzzRoutes(f *testing.F) {
 		{200, 400, 401, 403, 404, 409, 413, 415, 422},
 	}
 	f.Fuzz(func(t *testing.T, routeIndex uint8, contentType, authorization, query, body string) {
-		i := int(routeIndex) % len(routes)
+		if kind := int(routeIndex>>4) % len(tokens); kind > 0 {
+			authorization = tokens[kind]
+		}
+		i := int(routeIndex&0x0f) % len(routes)
 		r := routes[i]
 		values := parseQuery(query)
 		resp := r.Handle(context.Background(), httpapi.Request{
@@ -80,6 +106,22 @@ func FuzzRoutes(f *testing.F) {
 			t.Fatalf("%s %s: 401 without WWW-Authenticate: Bearer", r.Method, r.Path)
 		}
 	})
+}
+
+// loginToken logs in through the login route and returns the access token.
+func loginToken(t testing.TB, api *httpapi.API, email, password string) string {
+	t.Helper()
+	resp := route(t, api, "POST", "/auth/login")(context.Background(), httpapi.Request{
+		ContentType: "application/x-www-form-urlencoded",
+		Body:        strings.NewReader(url.Values{"username": {email}, "password": {password}}.Encode()),
+	})
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if resp.Status != http.StatusOK || json.Unmarshal(resp.Body, &tok) != nil {
+		t.Fatalf("login %s: %d %s", email, resp.Status, resp.Body)
+	}
+	return tok.AccessToken
 }
 
 // parseQuery splits "a=1&b=2" without url.ParseQuery's errors: the fuzzer

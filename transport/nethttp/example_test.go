@@ -1,0 +1,70 @@
+package httpauth_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+
+	"github.com/authadmin/authadmin/adapters/bcrypthash"
+	"github.com/authadmin/authadmin/adapters/jwtcodec"
+	"github.com/authadmin/authadmin/adapters/memstore"
+	"github.com/authadmin/authadmin/transport/httpapi"
+	httpauth "github.com/authadmin/authadmin/transport/nethttp"
+	"github.com/authadmin/authadmin/usecase"
+)
+
+// Mount the auth routes on a mux and protect an application route. (The
+// example sends its requests in memory; a program serves mux with an
+// http.Server.)
+func Example() {
+	quiet := slog.New(slog.DiscardHandler)
+	hasher, _ := bcrypthash.New(bcrypthash.MinProductionCost)
+	tokens, _ := jwtcodec.New(jwtcodec.Config{Secret: []byte("an example key of at least 32 bytes!")})
+	svc, err := usecase.New(usecase.Config{
+		Users: memstore.New(), Hasher: hasher, Tokens: tokens, Logger: quiet,
+		AdminEmail: "boss@example.com", AdminPassword: "a-long-admin-password",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := svc.EnsureAdmin(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+
+	mux := http.NewServeMux()
+	auth, err := httpauth.Setup(mux, httpapi.Config{Service: svc, Logger: quiet})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux.Handle("GET /orders", auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := httpauth.ClaimsFrom(r.Context())
+		fmt.Fprintf(w, "orders of %s", claims.Subject)
+	})))
+
+	// Without a token: 401.
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/orders", nil))
+	fmt.Println(rec.Code, rec.Header().Get("WWW-Authenticate"))
+
+	// Log in with the OAuth2 password form, then call the route.
+	form := url.Values{"username": {"boss@example.com"}, "password": {"a-long-admin-password"}}
+	login := httptest.NewRequest("POST", "/auth/login", strings.NewReader(form.Encode()))
+	login.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, login)
+	token, _, _ := strings.Cut(strings.TrimPrefix(rec.Body.String(), `{"access_token":"`), `"`)
+
+	req := httptest.NewRequest("GET", "/orders", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	fmt.Println(rec.Code, rec.Body.String())
+	// Output:
+	// 401 Bearer
+	// 200 orders of boss@example.com
+}
