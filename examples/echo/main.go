@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -63,8 +62,8 @@ func run(logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           e,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		ReadTimeout:       config.ReadTimeout,
+		WriteTimeout:      config.WriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10, // the contract wants at least 16 KiB of headers accepted
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -73,22 +72,10 @@ func run(logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-
-	select {
-	case err := <-serveErr:
-		return err // Serve never returns nil
-	case <-ctx.Done():
-	}
-	stop() // a second Ctrl-C kills the process the usual way
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), config.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+	// Serve until SIGINT or SIGTERM, then give the requests in flight the
+	// grace period; past it they are cut off (exit status 1). It returns once
+	// the last handler has, so the store below is closed after its last use.
+	if err := config.ServeHTTP(ctx, stop, logger, app.Settings.ShutdownTimeout, srv, ln); err != nil {
 		return err
 	}
 	if err := app.Close(); err != nil {

@@ -13,3 +13,11 @@ import (
 func TestWorkflow(t *testing.T) {
 	walktest.Run(t, "fiber", ".", walktest.Options{})
 }
+
+// TestShutdown stops this example with SIGTERM while a POST /auth/register
+// is in flight: completed within the grace period it is answered and the
+// exit status is 0; left unfinished it is cut off when the (shortened)
+// grace period runs out and the exit status is 1, with the store intact.
+func TestShutdown(t *testing.T) {
+	walktest.Shutdown(t, "fiber", ".", walktest.Options{})
+}

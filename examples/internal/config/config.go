@@ -1,7 +1,8 @@
 // Package config is the start-up code shared by the example servers: it reads
 // the environment variables of the HTTP contract's "Example servers" section,
 // opens the user store, builds the use cases, seeds the default admin and
-// binds the listener.
+// binds the listener; Serve (serve.go) runs the server and stops it on a
+// signal.
 //
 // Every bad value is reported as an error naming the variable; nothing here
 // panics on input.
@@ -38,6 +39,9 @@ const (
 	EnvAdminEmail    = "AUTH_ADMIN_EMAIL"
 	EnvAdminPassword = "AUTH_ADMIN_PASSWORD"
 	EnvBcryptCost    = "AUTH_BCRYPT_COST"
+	// EnvShutdownTimeout shortens the shutdown grace period; the tests set
+	// it so as not to wait ShutdownTimeout for a request that never ends.
+	EnvShutdownTimeout = "SHUTDOWN_TIMEOUT"
 )
 
 // Defaults for unset variables.
@@ -49,6 +53,8 @@ const (
 	// MaxExpireMinutes bounds AUTH_EXPIRE_MINUTES (one year): a longer-lived
 	// access token is a configuration mistake.
 	MaxExpireMinutes = 365 * 24 * 60
+	// MaxShutdownTimeout bounds SHUTDOWN_TIMEOUT.
+	MaxShutdownTimeout = 10 * time.Minute
 )
 
 // keySizes is the minimum secret length, in bytes, of each algorithm.
@@ -74,6 +80,10 @@ type Settings struct {
 	// BcryptCost is the bcrypt cost (AUTH_BCRYPT_COST), 4..31; below 10 only
 	// for test setups.
 	BcryptCost int
+	// ShutdownTimeout is the grace period for requests in flight once the
+	// server is told to stop (SHUTDOWN_TIMEOUT, test-only; default
+	// ShutdownTimeout).
+	ShutdownTimeout time.Duration
 }
 
 // Parse reads the settings through getenv (os.Getenv in the servers, a map
@@ -81,14 +91,15 @@ type Settings struct {
 // gives an error naming the variable, all of them joined.
 func Parse(getenv func(string) string) (Settings, error) {
 	s := Settings{
-		Addr:          DefaultAddr,
-		DBURL:         bunstore.DefaultURL,
-		TokenTTL:      DefaultExpireMinutes * time.Minute,
-		Algorithm:     DefaultAlgorithm,
-		AdminEmail:    strings.TrimSpace(getenv(EnvAdminEmail)),
-		AdminPassword: getenv(EnvAdminPassword),
-		BcryptCost:    DefaultBcryptCost,
-		SecretKey:     []byte(getenv(EnvSecretKey)),
+		Addr:            DefaultAddr,
+		DBURL:           bunstore.DefaultURL,
+		TokenTTL:        DefaultExpireMinutes * time.Minute,
+		Algorithm:       DefaultAlgorithm,
+		AdminEmail:      strings.TrimSpace(getenv(EnvAdminEmail)),
+		AdminPassword:   getenv(EnvAdminPassword),
+		BcryptCost:      DefaultBcryptCost,
+		SecretKey:       []byte(getenv(EnvSecretKey)),
+		ShutdownTimeout: ShutdownTimeout,
 	}
 	var errs []error
 	bad := func(name, value, why string) {
@@ -150,6 +161,14 @@ func Parse(getenv func(string) string) (Settings, error) {
 				bcrypthash.MinCost, bcrypthash.MaxCost, bcrypthash.MinProductionCost))
 		} else {
 			s.BcryptCost = n
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvShutdownTimeout)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > MaxShutdownTimeout {
+			bad(EnvShutdownTimeout, v, fmt.Sprintf("want a duration such as 1s or 500ms, above 0 and at most %v", MaxShutdownTimeout))
+		} else {
+			s.ShutdownTimeout = d
 		}
 	}
 	if len(errs) > 0 {
@@ -264,10 +283,6 @@ func Listen(ctx context.Context, addr string, logger *slog.Logger) (net.Listener
 	logger.Info("listening on http://" + ln.Addr().String())
 	return ln, nil
 }
-
-// ShutdownTimeout is how long a server waits for requests in flight once it
-// is told to stop.
-const ShutdownTimeout = 10 * time.Second
 
 // NewLogger returns the text logger the example servers write to stderr, and
 // makes it slog's default.

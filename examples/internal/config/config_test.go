@@ -39,7 +39,8 @@ func TestParseDefaults(t *testing.T) {
 	}
 	if s.Addr != want.Addr || s.DBURL != want.DBURL || s.TokenTTL != want.TokenTTL ||
 		s.Algorithm != want.Algorithm || s.BcryptCost != want.BcryptCost ||
-		len(s.SecretKey) != 0 || s.AdminEmail != "" || s.AdminPassword != "" {
+		len(s.SecretKey) != 0 || s.AdminEmail != "" || s.AdminPassword != "" ||
+		s.ShutdownTimeout != config.ShutdownTimeout {
 		t.Fatalf("Parse(empty environment) = %+v, want %+v", s, want)
 	}
 }
@@ -106,6 +107,13 @@ func TestParse(t *testing.T) {
 			name:  "HS256 with a 32-byte key",
 			env:   map[string]string{"AUTH_SECRET_KEY": key32},
 			check: func(t *testing.T, s config.Settings) { wantEq(t, "SecretKey", string(s.SecretKey), key32) },
+		},
+		{
+			name: "shorter shutdown grace period for tests",
+			env:  map[string]string{"SHUTDOWN_TIMEOUT": " 1500ms "},
+			check: func(t *testing.T, s config.Settings) {
+				wantEq(t, "ShutdownTimeout", s.ShutdownTimeout, 1500*time.Millisecond)
+			},
 		},
 		{
 			name:  "original package's SQLAlchemy URL passes through",
@@ -181,6 +189,10 @@ func TestParseErrors(t *testing.T) {
 		{name: "bcrypt cost 3", env: map[string]string{"AUTH_BCRYPT_COST": "3"}, want: []string{"AUTH_BCRYPT_COST"}},
 		{name: "bcrypt cost 0", env: map[string]string{"AUTH_BCRYPT_COST": "0"}, want: []string{"AUTH_BCRYPT_COST"}},
 		{name: "bcrypt cost 32", env: map[string]string{"AUTH_BCRYPT_COST": "32"}, want: []string{"AUTH_BCRYPT_COST"}},
+		{name: "shutdown timeout without a unit", env: map[string]string{"SHUTDOWN_TIMEOUT": "10"}, want: []string{"SHUTDOWN_TIMEOUT", "duration"}},
+		{name: "shutdown timeout zero", env: map[string]string{"SHUTDOWN_TIMEOUT": "0s"}, want: []string{"SHUTDOWN_TIMEOUT", "above 0"}},
+		{name: "shutdown timeout negative", env: map[string]string{"SHUTDOWN_TIMEOUT": "-1s"}, want: []string{"SHUTDOWN_TIMEOUT"}},
+		{name: "shutdown timeout too long", env: map[string]string{"SHUTDOWN_TIMEOUT": "11m"}, want: []string{"SHUTDOWN_TIMEOUT", "at most 10m"}},
 		{
 			name: "several bad values are all reported",
 			env:  map[string]string{"ADDR": "nope", "AUTH_EXPIRE_MINUTES": "x", "AUTH_BCRYPT_COST": "99"},
