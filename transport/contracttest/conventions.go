@@ -28,6 +28,7 @@ func (s suite) conventions(t *testing.T) {
 		{"401 invalid token", invalidToken},
 		{"401 token in query string ignored", queryToken},
 		{"404 other spellings of a route", otherSpellings},
+		{"405 other methods", otherMethods},
 	})
 	t.Run("500 generic detail on a server-side failure", func(t *testing.T) {
 		t.Parallel()
@@ -250,5 +251,22 @@ func otherSpellings(t *testing.T, c *client) {
 	for _, path := range []string{c.auth("/me") + "/", strings.ToUpper(c.auth("/me")), "/probe/login/", "/PROBE/LOGIN"} {
 		r := c.request(http.MethodGet, path, "", nil, "Bearer "+tok, false)
 		c.wantStatus(r, http.StatusNotFound)
+	}
+}
+
+// otherMethods checks that a method a route does not serve gets 405, as a
+// problem document, with an Allow header naming the methods it does serve.
+func otherMethods(t *testing.T, c *client) {
+	for _, tc := range []struct{ method, route, allow string }{
+		{http.MethodGet, "/register", "POST"},
+		{http.MethodPut, "/login", "POST"},
+		{http.MethodDelete, "/me", "GET"},
+		{http.MethodPost, "/pending", "GET"},
+		{http.MethodPatch, "/approve", "POST"},
+	} {
+		r := c.do(tc.method, c.auth(tc.route), "application/json", "{}", "")
+		if c.wantStatus(r, http.StatusMethodNotAllowed) && !strings.Contains(r.header.Get("Allow"), tc.allow) {
+			c.errorf(r, "Allow %q, want it to name %s", r.header.Get("Allow"), tc.allow)
+		}
 	}
 }

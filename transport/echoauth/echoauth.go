@@ -22,6 +22,9 @@
 package echoauth
 
 import (
+	"net/http"
+	"slices"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/authadmin/authadmin/domain"
@@ -70,10 +73,22 @@ func Setup(r Router, cfg httpapi.Config) (*Auth, error) {
 // ("POST /auth/register", ...), itself under the prefix of r if r is a
 // group.
 func (a *Auth) Mount(r Router) {
-	for _, route := range a.api.Routes() {
+	routes := a.api.Routes()
+	for _, route := range routes {
 		r.Add(route.Method, route.Path, func(c echo.Context) error {
 			return write(c, route.Handle(c.Request().Context(), request(c)))
 		})
+	}
+	// The other common methods of each path get a 405 problem document
+	// (Echo's own 405 is its JSON error, not the contract's). HEAD and
+	// OPTIONS are left to Echo and to middleware such as CORS.
+	for _, path := range a.api.Paths() {
+		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if slices.ContainsFunc(routes, func(rt httpapi.Route) bool { return rt.Path == path && rt.Method == method }) {
+				continue
+			}
+			r.Add(method, path, func(c echo.Context) error { return write(c, a.api.MethodNotAllowed(path)) })
+		}
 	}
 }
 

@@ -72,6 +72,8 @@ func ExampleAuth_Mount() {
 	auth.Mount(api)
 	api.GET("/orders", func(c echo.Context) error { return c.NoContent(http.StatusOK) }, auth.RequireLogin())
 
+	// POST /api/auth/login logs in; its other methods answer 405 with a
+	// problem document.
 	for _, r := range e.Routes() {
 		if r.Path == "/api/auth/login" || r.Path == "/api/orders" {
 			fmt.Println(r.Method, r.Path)
@@ -79,5 +81,9 @@ func ExampleAuth_Mount() {
 	}
 	// Unordered output:
 	// POST /api/auth/login
+	// GET /api/auth/login
+	// PUT /api/auth/login
+	// PATCH /api/auth/login
+	// DELETE /api/auth/login
 	// GET /api/orders
 }

@@ -124,6 +124,11 @@ func (a *Auth) Mount(r fiber.Router) {
 			return write(c, route.Handle(c.UserContext(), request(c)))
 		})
 	}
+	// Any other method on these paths: a 405 problem document. Fiber
+	// tries routes in order, so this comes after the routes themselves.
+	for _, path := range a.api.Paths() {
+		r.All(path, func(c *fiber.Ctx) error { return write(c, a.api.MethodNotAllowed(path)) })
+	}
 }
 
 // RequireLogin returns middleware that lets through requests with a valid

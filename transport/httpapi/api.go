@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/authadmin/authadmin/usecase"
@@ -87,6 +89,34 @@ func New(cfg Config) (*API, error) {
 
 // Routes returns the contract's routes, to be mounted by an adapter.
 func (a *API) Routes() []Route { return append([]Route(nil), a.routes...) }
+
+// Paths returns the distinct paths of the routes, in route order.
+func (a *API) Paths() []string {
+	var paths []string
+	for _, r := range a.routes {
+		if !slices.Contains(paths, r.Path) {
+			paths = append(paths, r.Path)
+		}
+	}
+	return paths
+}
+
+// MethodNotAllowed returns the 405 for a request to path, one of Paths,
+// with a method none of its routes serves: a problem document with an
+// Allow header listing the methods that are served. Adapters mount it for
+// the other methods, so that this error is a problem document on every
+// transport too.
+func (a *API) MethodNotAllowed(path string) Response {
+	var allow []string
+	for _, r := range a.routes {
+		if r.Path == path {
+			allow = append(allow, r.Method)
+		}
+	}
+	resp := problem(http.StatusMethodNotAllowed, "method not allowed; use "+strings.Join(allow, ", "))
+	resp.Header.Allow = strings.Join(allow, ", ")
+	return resp
+}
 
 // Prefix returns the path prefix of the routes.
 func (a *API) Prefix() string { return a.prefix }

@@ -27,6 +27,7 @@ type Header struct {
 	Pragma          string // Pragma
 	WWWAuthenticate string // WWW-Authenticate
 	RetryAfter      string // Retry-After
+	Allow           string // Allow
 }
 
 // Each calls f for every header that is set, with its canonical name.
@@ -37,6 +38,7 @@ func (h Header) Each(f func(name, value string)) {
 		{"Pragma", h.Pragma},
 		{"Www-Authenticate", h.WWWAuthenticate},
 		{"Retry-After", h.RetryAfter},
+		{"Allow", h.Allow},
 	} {
 		if kv[1] != "" {
 			f(kv[0], kv[1])

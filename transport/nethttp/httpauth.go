@@ -47,11 +47,17 @@ func Setup(mux *http.ServeMux, cfg httpapi.Config) (*Auth, error) {
 }
 
 // Mount registers every auth route on mux, under the configured prefix
-// ("POST /auth/register", ...).
+// ("POST /auth/register", ...), and for each of their paths a method-less
+// pattern answering other methods with a 405 problem document.
 func (a *Auth) Mount(mux *http.ServeMux) {
 	for _, route := range a.api.Routes() {
 		mux.HandleFunc(route.Method+" "+route.Path, func(w http.ResponseWriter, r *http.Request) {
 			write(w, route.Handle(r.Context(), request(r)))
+		})
+	}
+	for _, path := range a.api.Paths() {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			write(w, a.api.MethodNotAllowed(path))
 		})
 	}
 }
