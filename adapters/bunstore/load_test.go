@@ -58,18 +58,7 @@ func TestLoadDistinctRegistrations(t *testing.T) {
 	const n = 100
 	forEachEngine(t, func(t *testing.T, s *bunstore.Store) {
 		ctx := context.Background()
-		svc := newService(t, s)
-		start := make(chan struct{})
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				_, errs[i] = svc.Register(ctx, fmt.Sprintf("user%03d@example.com", i), "correct horse battery")
-			})
-		}
-		close(start)
-		wg.Wait()
+		errs := registerAtOnce(newService(t, s), n, func(i int) string { return fmt.Sprintf("user%03d@example.com", i) })
 		for i, err := range errs {
 			if err != nil {
 				t.Errorf("Register(user%03d): %v", i, err)
@@ -92,18 +81,7 @@ func TestLoadSameEmailCaseVariants(t *testing.T) {
 	const n = 50
 	forEachEngine(t, func(t *testing.T, s *bunstore.Store) {
 		ctx := context.Background()
-		svc := newService(t, s)
-		start := make(chan struct{})
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				_, errs[i] = svc.Register(ctx, caseVariant("load.test@example.com", i), "correct horse battery")
-			})
-		}
-		close(start)
-		wg.Wait()
+		errs := registerAtOnce(newService(t, s), n, func(i int) string { return caseVariant("load.test@example.com", i) })
 		won := 0
 		for i, err := range errs {
 			switch {
@@ -124,6 +102,24 @@ func TestLoadSameEmailCaseVariants(t *testing.T) {
 			t.Errorf("stored %v; want only load.test@example.com", emailsOf(list))
 		}
 	})
+}
+
+// registerAtOnce registers email(0) .. email(n-1) from n goroutines released
+// together, and returns each registration's error.
+func registerAtOnce(svc *usecase.Service, n int, email func(i int) string) []error {
+	ctx := context.Background()
+	start := make(chan struct{})
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = svc.Register(ctx, email(i), "correct horse battery")
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
 }
 
 // caseVariant upper-cases the letters of email at the set bits of i.
