@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/authadmin/authadmin/examples/internal/config"
 	httpauth "github.com/authadmin/authadmin/transport/nethttp"
@@ -73,15 +72,7 @@ func run(logger *slog.Logger) error {
 		writeJSON(w, map[string]string{"status": "ok"})
 	})
 
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       config.ReadTimeout,
-		WriteTimeout:      config.WriteTimeout,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := config.NewHTTPServer(mux, logger)
 	ln, err := config.Listen(ctx, app.Addr, logger)
 	if err != nil {
 		return err

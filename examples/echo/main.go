@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -58,16 +57,8 @@ func run(logger *slog.Logger) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
 
-	// Echo is an http.Handler: serve it with a configured http.Server.
-	srv := &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       config.ReadTimeout,
-		WriteTimeout:      config.WriteTimeout,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10, // the contract wants at least 16 KiB of headers accepted
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	// Echo is an http.Handler: serve it with the examples' http.Server.
+	srv := config.NewHTTPServer(e, logger)
 	ln, err := config.Listen(ctx, app.Addr, logger)
 	if err != nil {
 		return err

@@ -108,6 +108,22 @@ func Serve(ctx context.Context, stop func(), logger *slog.Logger, grace time.Dur
 	return err
 }
 
+// NewHTTPServer returns the http.Server the net/http-based examples serve
+// handler with: the timeouts above, a 32 KiB header limit (the contract
+// requires at least 16 KiB of headers to be accepted), and the server's own
+// errors in logger.
+func NewHTTPServer(handler http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
 // ServeHTTP is Serve for srv on ln: it counts the calls of srv.Handler and
 // cuts off with srv.Close.
 func ServeHTTP(ctx context.Context, stop func(), logger *slog.Logger, grace time.Duration, srv *http.Server, ln net.Listener) error {
