@@ -1,6 +1,10 @@
 package domain
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Errors callers branch on with errors.Is. Transports map each of them to one
 // HTTP status in exactly one place; adapters wrap them with context.
@@ -60,7 +64,32 @@ var (
 	// ErrReservedClaim reports an extra claim whose name is reserved (see
 	// IsReservedClaim); errors wrapping it name the claim.
 	ErrReservedClaim = errors.New("authadmin: reserved claim")
+
+	// ErrTooManyAttempts reports a login (or password check) refused,
+	// without looking at the password, because its account or client
+	// failed too often recently. Errors wrapping it are *RetryError values
+	// that say when to try again.
+	ErrTooManyAttempts = errors.New("authadmin: too many failed attempts; try again later")
+	// ErrOverloaded reports a request refused because every password-hashing
+	// slot stayed busy for the configured wait. Errors wrapping it are
+	// *RetryError values that say when to try again.
+	ErrOverloaded = errors.New("authadmin: too many password checks at once; try again later")
 )
+
+// RetryError is a refusal that clears with time: Err is ErrTooManyAttempts
+// or ErrOverloaded, and After how long the caller should wait before trying
+// again (an HTTP transport sends it as Retry-After).
+type RetryError struct {
+	Err   error
+	After time.Duration
+}
+
+func (e *RetryError) Error() string {
+	return fmt.Sprintf("%v (retry after %v)", e.Err, e.After.Round(time.Millisecond))
+}
+
+// Unwrap returns Err, so that errors.Is(err, ErrTooManyAttempts) works.
+func (e *RetryError) Unwrap() error { return e.Err }
 
 // validationError is the type of the sentinels that also match ErrValidation.
 type validationError string

@@ -100,3 +100,38 @@ type TokenCodec interface {
 	// ignore it.
 	Decode(ctx context.Context, token string, now time.Time) (domain.Claims, error)
 }
+
+// LoginAttempt identifies a password guess for a LoginLimiter.
+type LoginAttempt struct {
+	// Account is the email the guess is for, as domain.EmailKey gives it
+	// (known or not: unknown emails are throttled the same way, so that
+	// throttling does not tell which exist).
+	Account string
+	// Client identifies where the guess comes from: an IP address, or an
+	// IPv6 /64 prefix ("2001:db8:1:2::/64"), as the transport saw it. ""
+	// means unknown; only the account is then throttled.
+	Client string
+}
+
+// LoginLimiter throttles password guessing: logins, and the current-password
+// check of a password change. The use cases ask it before comparing a
+// password and tell it when a password was right.
+//
+// An implementation keeps its counters per account, per client and per
+// account-and-client pair, in memory (usecase.NewMemoryLimiter, the default)
+// or in shared storage so that several instances throttle together.
+// Implementations must be safe for concurrent use.
+type LoginLimiter interface {
+	// Attempt asks whether a guess may be checked at now. It returns 0 when
+	// it may, and then counts the guess as a failure at once, so that
+	// concurrent guesses cannot all slip past before the first fails.
+	// Otherwise it returns how long the caller must wait, and counts
+	// nothing.
+	Attempt(ctx context.Context, a LoginAttempt, now time.Time) (wait time.Duration, err error)
+
+	// Succeeded reports that the password of an attempt Attempt let
+	// through was right: the account's failures (overall and from that
+	// client) are forgotten, and the client is remembered as one the
+	// account's owner uses.
+	Succeeded(ctx context.Context, a LoginAttempt, now time.Time) error
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authadmin/authadmin/domain"
+	"github.com/authadmin/authadmin/ports"
 )
 
 // Register creates a pending, non-admin account. The email is normalised
@@ -22,7 +23,7 @@ func (s *Service) Register(ctx context.Context, email, password string) (domain.
 	if err := s.policy.Check(password); err != nil {
 		return domain.User{}, err
 	}
-	hash, err := s.hasher.Hash(ctx, password)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
 		return domain.User{}, fmt.Errorf("usecase: register: %w", err)
 	}
@@ -48,10 +49,14 @@ func (s *Service) Register(ctx context.Context, email, password string) (domain.
 type LoginRequest struct {
 	Email    string
 	Password string
-	// ExtraClaims are added to the token after those of Config.ExtraClaims,
+	// ExtraClaims are added to the token after those of Config.ClaimsHook,
 	// overriding them key by key. Reserved names are refused
 	// (domain.ErrReservedClaim).
 	ExtraClaims map[string]any
+	// Client identifies where the attempt comes from, for throttling and
+	// the audit log (see ports.LoginAttempt.Client): an HTTP transport
+	// passes the client's IP address. "" throttles by account only.
+	Client string
 }
 
 // Token is an issued access token.
@@ -73,6 +78,11 @@ type Token struct {
 // pays one hash comparison. Only once the password is verified does Login
 // reveal that the account is pending (domain.ErrAccountPending) or rejected
 // (domain.ErrAccountRejected).
+//
+// Before any of that, the Limiter may refuse the attempt with a
+// *domain.RetryError wrapping domain.ErrTooManyAttempts, whatever the
+// password, without comparing it. A comparison that finds no free hashing
+// slot in time fails with one wrapping domain.ErrOverloaded.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 	if err := domain.CheckExtraClaims(req.ExtraClaims); err != nil {
 		return Token{}, fmt.Errorf("usecase: login: %w", err)
@@ -84,24 +94,31 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 	if err := domain.CheckPasswordInput(req.Password); err != nil {
 		return Token{}, err
 	}
+	attempt := ports.LoginAttempt{Account: email, Client: req.Client}
+	if err := s.admit(ctx, attempt, "login"); err != nil {
+		return Token{}, err
+	}
 	u, err := s.users.FindByEmail(ctx, email)
 	switch {
 	case errors.Is(err, domain.ErrUserNotFound):
 		// Pay for one comparison, as a wrong password would, then fail the
 		// same way.
-		_ = s.hasher.Compare(ctx, s.dummyHash, req.Password)
-		return Token{}, s.loginFailed(ctx, email)
+		if err := s.compare(ctx, s.dummyHash, req.Password); errors.Is(err, domain.ErrOverloaded) {
+			return Token{}, fmt.Errorf("usecase: login: %w", err)
+		}
+		return Token{}, s.loginFailed(ctx, attempt)
 	case err != nil:
 		return Token{}, fmt.Errorf("usecase: login: %w", err)
 	}
-	if err := s.hasher.Compare(ctx, u.PasswordHash, req.Password); err != nil {
+	if err := s.compare(ctx, u.PasswordHash, req.Password); err != nil {
 		if errors.Is(err, domain.ErrPasswordMismatch) {
-			return Token{}, s.loginFailed(ctx, email)
+			return Token{}, s.loginFailed(ctx, attempt)
 		}
 		return Token{}, fmt.Errorf("usecase: login: %w", err)
 	}
+	s.passwordVerified(ctx, attempt)
 	if !u.IsApproved() {
-		s.audit(ctx, "login_refused", "email", email, "status", u.Status)
+		s.audit(ctx, "login_refused", withClient(req.Client, "email", email, "status", u.Status)...)
 		if u.Status == domain.StatusPending {
 			return Token{}, domain.ErrAccountPending
 		}
@@ -127,7 +144,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 	if err != nil {
 		return Token{}, fmt.Errorf("usecase: login: %w", err)
 	}
-	s.audit(ctx, "login_succeeded", "email", email)
+	s.audit(ctx, "login_succeeded", withClient(req.Client, "email", email)...)
 	return Token{
 		AccessToken: access,
 		TokenType:   "bearer",
@@ -137,10 +154,42 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 }
 
 // loginFailed records a failed login and returns the one error an unknown
-// email and a wrong password share.
-func (s *Service) loginFailed(ctx context.Context, email string) error {
-	s.audit(ctx, "login_failed", "email", email)
+// email and a wrong password share. (The limiter counted the failure when
+// it admitted the attempt.)
+func (s *Service) loginFailed(ctx context.Context, a ports.LoginAttempt) error {
+	s.audit(ctx, "login_failed", withClient(a.Client, "email", a.Account)...)
 	return domain.ErrInvalidCredentials
+}
+
+// withClient returns attrs followed by the client attribute, if client is
+// known.
+func withClient(client string, attrs ...any) []any {
+	if client == "" {
+		return attrs
+	}
+	return append(attrs, "client", client)
+}
+
+// admit asks the limiter whether a password guess may be checked now, and
+// refuses it with a *domain.RetryError if not.
+func (s *Service) admit(ctx context.Context, a ports.LoginAttempt, op string) error {
+	wait, err := s.limiter.Attempt(ctx, a, s.now())
+	if err != nil {
+		return fmt.Errorf("usecase: %s: login limiter: %w", op, err)
+	}
+	if wait > 0 {
+		s.audit(ctx, "login_throttled", withClient(a.Client, "email", a.Account, "operation", op, "retry_after", wait)...)
+		return &domain.RetryError{Err: domain.ErrTooManyAttempts, After: wait}
+	}
+	return nil
+}
+
+// passwordVerified tells the limiter a guess was right. Its failure only
+// leaves the counters as they were, so it is logged, not returned.
+func (s *Service) passwordVerified(ctx context.Context, a ports.LoginAttempt) {
+	if err := s.limiter.Succeeded(ctx, a, s.now()); err != nil {
+		s.log.WarnContext(ctx, "authadmin: login limiter could not record a right password", "email", a.Account, "error", err)
+	}
 }
 
 // rehash replaces u's password hash by one made with the hasher's current
@@ -148,11 +197,12 @@ func (s *Service) loginFailed(ctx context.Context, email string) error {
 // effort: on any failure (a concurrent change included) the login goes on
 // with the old hash, and a later login tries again.
 func (s *Service) rehash(ctx context.Context, u domain.User, password string) {
-	hash, err := s.hasher.Hash(ctx, password)
+	hash, err := s.hash(ctx, password)
 	if err == nil {
 		u.PasswordHash = hash
 		u.UpdatedAt = s.timestamp()
 		err = s.users.Update(ctx, u)
+		s.forget(u.Email)
 	}
 	if err != nil {
 		s.log.WarnContext(ctx, "authadmin: could not rehash a password at the configured cost; will retry at next login", "email", u.Email, "error", err)
@@ -187,18 +237,53 @@ func (s *Service) extraClaims(ctx context.Context, u domain.User, fromRequest ma
 // (or been rejected) since the token was issued. Every failure wraps
 // domain.ErrInvalidToken, except a store failure, which is returned wrapped
 // as it is. The Principal is what the other use cases take.
+//
+// The user's state comes from the user cache when it holds a fresh entry
+// (Config.UserCacheTTL); with Config.StatelessTokens a non-admin token is
+// accepted on its signature and claims alone.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
 	claims, err := s.tokens.Decode(ctx, token, s.now())
 	if err != nil {
 		return Principal{}, err
 	}
 	p := Principal{claims: claims}
-	u, err := s.principalUser(ctx, p)
+	if s.stateless && !claims.IsAdmin {
+		return p, nil
+	}
+	st, err := s.currentState(ctx, claims.Subject)
 	if err != nil {
 		return Principal{}, err
 	}
-	p.mustChangePassword = u.MustChangePassword
+	if err := checkPrincipal(st, p); err != nil {
+		return Principal{}, err
+	}
+	p.mustChangePassword = st.mustChangePassword
 	return p, nil
+}
+
+// currentState returns the state of the user with the given (normalised)
+// email, from the user cache if it has a fresh entry.
+func (s *Service) currentState(ctx context.Context, email string) (userState, error) {
+	now := s.now()
+	var gen uint64
+	if s.cache != nil {
+		if st, ok := s.cache.get(email, now); ok {
+			return st, nil
+		}
+		gen = s.cache.generation()
+	}
+	u, err := s.users.FindByEmail(ctx, email)
+	switch {
+	case errors.Is(err, domain.ErrUserNotFound):
+		return userState{}, fmt.Errorf("%w: user no longer exists", domain.ErrInvalidToken)
+	case err != nil:
+		return userState{}, fmt.Errorf("usecase: load principal: %w", err)
+	}
+	st := stateOf(u)
+	if s.cache != nil {
+		s.cache.put(email, st, gen, now)
+	}
+	return st, nil
 }
 
 // principalUser loads the user a principal names and checks that the
@@ -214,21 +299,21 @@ func (s *Service) principalUser(ctx context.Context, p Principal) (domain.User, 
 	case err != nil:
 		return domain.User{}, fmt.Errorf("usecase: load principal: %w", err)
 	}
-	if err := checkPrincipal(u, p); err != nil {
+	if err := checkPrincipal(stateOf(u), p); err != nil {
 		return domain.User{}, err
 	}
 	return u, nil
 }
 
 // checkPrincipal reports, as an error wrapping domain.ErrInvalidToken, why a
-// principal is no longer valid for its (freshly read) user.
-func checkPrincipal(u domain.User, p Principal) error {
+// principal is no longer valid for its user's current state.
+func checkPrincipal(u userState, p Principal) error {
 	switch {
-	case !u.IsApproved():
+	case u.status != domain.StatusApproved:
 		return fmt.Errorf("%w: user is no longer approved", domain.ErrInvalidToken)
-	case u.TokenVersion != p.claims.TokenVersion:
+	case u.tokenVersion != p.claims.TokenVersion:
 		return fmt.Errorf("%w: token predates a password change or rejection", domain.ErrInvalidToken)
-	case u.IsAdmin != p.claims.IsAdmin:
+	case u.isAdmin != p.claims.IsAdmin:
 		return fmt.Errorf("%w: the user's admin flag changed", domain.ErrInvalidToken)
 	}
 	return nil
@@ -243,6 +328,9 @@ func (s *Service) Me(ctx context.Context, p Principal) (domain.User, error) {
 // current one (domain.ErrIncorrectPassword if wrong). The new password must
 // meet the policy. It raises the user's token version, so every token issued
 // before, the caller's included, stops working.
+//
+// The current-password check is throttled like a login of the account
+// (Config.Limiter), so a stolen token cannot be used to guess the password.
 func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string) error {
 	if err := s.policy.Check(next); err != nil {
 		return err
@@ -254,11 +342,16 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 	if err != nil {
 		return err
 	}
+	attempt := ports.LoginAttempt{Account: u.Email}
+	if err := s.admit(ctx, attempt, "change_password"); err != nil {
+		return err
+	}
 	if err := s.verify(ctx, u.PasswordHash, current); err != nil {
 		return err
 	}
+	s.passwordVerified(ctx, attempt)
 	verified := u.PasswordHash
-	hash, err := s.hasher.Hash(ctx, next)
+	hash, err := s.hash(ctx, next)
 	if err != nil {
 		return fmt.Errorf("usecase: change password: %w", err)
 	}
@@ -267,7 +360,7 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 		// between raised the token version and ends here. The hash differs
 		// from the verified one only if something outside the use cases
 		// changed it; then the current password is checked again.
-		if err := checkPrincipal(*u, p); err != nil {
+		if err := checkPrincipal(stateOf(*u), p); err != nil {
 			return err
 		}
 		if u.PasswordHash != verified {
@@ -294,7 +387,7 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 // verify compares password with hash, turning a mismatch into
 // domain.ErrIncorrectPassword.
 func (s *Service) verify(ctx context.Context, hash, password string) error {
-	err := s.hasher.Compare(ctx, hash, password)
+	err := s.compare(ctx, hash, password)
 	switch {
 	case errors.Is(err, domain.ErrPasswordMismatch):
 		return domain.ErrIncorrectPassword
@@ -327,6 +420,7 @@ func (s *Service) updateUser(ctx context.Context, email string, change func(*dom
 		}
 		u.UpdatedAt = s.timestamp()
 		err = s.users.Update(ctx, u)
+		s.forget(email)
 		switch {
 		case err == nil:
 			u.Revision++

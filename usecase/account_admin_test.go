@@ -315,6 +315,11 @@ func TestAuthenticate(t *testing.T) {
 	u, _ := e.store.FindByEmail(t.Context(), "ann@example.com")
 	u.IsAdmin = true
 	wantErr(t, "promote", e.store.Update(t.Context(), u), nil)
+	// A change made outside this Service (another instance) shows once the
+	// user cache's entry expires.
+	_, err = e.svc.Authenticate(t.Context(), tok.AccessToken)
+	wantErr(t, "admin flag changed elsewhere, within the cache TTL", err, nil)
+	e.clock.Advance(usecase.DefaultUserCacheTTL)
 	_, err = e.svc.Authenticate(t.Context(), tok.AccessToken)
 	wantErr(t, "admin flag changed since issue", err, domain.ErrInvalidToken)
 }

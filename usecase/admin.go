@@ -108,7 +108,7 @@ func (s *Service) EnsureAdmin(ctx context.Context) (created bool, err error) {
 	case !errors.Is(err, domain.ErrUserNotFound):
 		return false, fmt.Errorf("usecase: ensure admin: %w", err)
 	}
-	hash, err := s.hasher.Hash(ctx, s.adminPass)
+	hash, err := s.hash(ctx, s.adminPass)
 	if err != nil {
 		return false, fmt.Errorf("usecase: ensure admin: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/authadmin/authadmin/domain"
@@ -29,6 +30,9 @@ const (
 	DefaultAdminPassword = "changeme"
 	DefaultPageLimit     = 100
 	MaxPageLimit         = 1000
+	DefaultUserCacheTTL  = 5 * time.Second
+	DefaultUserCacheSize = 100_000
+	DefaultHashWait      = 2 * time.Second
 )
 
 // maxWriteAttempts bounds the read-modify-write retries on domain.ErrConflict.
@@ -62,6 +66,39 @@ type Config struct {
 	// ClaimsHook, if set, runs on every successful login and adds its
 	// claims to the token. Claims passed to Login directly win over it.
 	ClaimsHook ClaimsFunc
+	// Limiter throttles password guessing: logins and the current-password
+	// check of ChangePassword (default NewMemoryLimiter(ThrottlePolicy{}),
+	// which throttles within this process only).
+	Limiter ports.LoginLimiter
+
+	// HashConcurrency caps the password hashes and comparisons that run at
+	// once (default runtime.GOMAXPROCS(0)), so that a flood of logins or
+	// registrations leaves CPU to the rest of the application.
+	HashConcurrency int
+	// HashWait is how long a call waits for a hashing slot before it is
+	// refused with domain.ErrOverloaded (default 2 s).
+	HashWait time.Duration
+	// HashQueue is how many calls may wait for a slot at once; more are
+	// refused at once (default 8 per slot).
+	HashQueue int
+
+	// UserCacheTTL is how long Authenticate may rely on a user's state
+	// (status, admin flag, token version) read earlier, instead of reading
+	// the store (default DefaultUserCacheTTL). This process forgets a
+	// user's entry when it changes that user, so there its rejections and
+	// password changes take effect at once; a change made by another
+	// instance takes effect here after at most UserCacheTTL. Negative:
+	// no cache, the store is read on every Authenticate.
+	UserCacheTTL time.Duration
+	// UserCacheSize bounds the users cached (default DefaultUserCacheSize).
+	UserCacheSize int
+	// StatelessTokens makes Authenticate accept a valid non-admin token
+	// without looking up its user, as the original package does: a
+	// rejection or password change then takes effect in RequireLogin only
+	// when the token expires. Administrators' tokens are still checked, and
+	// so are all tokens on the HTTP contract's own endpoints.
+	StatelessTokens bool
+
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
 	// Logger receives audit events and warnings (default slog.Default()).
@@ -81,6 +118,10 @@ type Service struct {
 	hook      ClaimsFunc
 	now       func() time.Time
 	log       *slog.Logger
+	limiter   ports.LoginLimiter
+	gate      *hashGate
+	cache     *userCache // nil: no cache
+	stateless bool
 
 	// dummyHash is compared against when a login names an unknown email, so
 	// that it costs the same as a wrong password.
@@ -111,6 +152,9 @@ func New(cfg Config) (*Service, error) {
 		now:       cfg.Now,
 		log:       cfg.Logger,
 	}
+	if err := s.configureHardening(cfg); err != nil {
+		return nil, err
+	}
 	if s.ttl < time.Second {
 		return nil, fmt.Errorf("usecase: TokenTTL %v is under one second", s.ttl)
 	}
@@ -132,10 +176,50 @@ func New(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("usecase: AdminPassword: %w", err)
 		}
 	}
-	if s.dummyHash, err = s.hasher.Hash(context.Background(), rand.Text()); err != nil {
+	if s.dummyHash, err = s.hash(context.Background(), rand.Text()); err != nil {
 		return nil, fmt.Errorf("usecase: hash the stand-in password: %w", err)
 	}
 	return s, nil
+}
+
+// configureHardening sets up the limiter, the hashing cap and the user
+// cache from cfg.
+func (s *Service) configureHardening(cfg Config) error {
+	if cfg.HashConcurrency < 0 || cfg.HashWait < 0 || cfg.HashQueue < 0 || cfg.UserCacheSize < 0 {
+		return errors.New("usecase: HashConcurrency, HashWait, HashQueue and UserCacheSize must not be negative")
+	}
+	s.limiter = cfg.Limiter
+	if s.limiter == nil {
+		s.limiter = NewMemoryLimiter(ThrottlePolicy{})
+	}
+	slots := cmp.Or(cfg.HashConcurrency, runtime.GOMAXPROCS(0))
+	s.gate = newHashGate(slots, cmp.Or(cfg.HashWait, DefaultHashWait), cmp.Or(cfg.HashQueue, 8*slots))
+	if cfg.UserCacheTTL >= 0 {
+		s.cache = newUserCache(cmp.Or(cfg.UserCacheTTL, DefaultUserCacheTTL), cmp.Or(cfg.UserCacheSize, DefaultUserCacheSize))
+	}
+	s.stateless = cfg.StatelessTokens
+	return nil
+}
+
+// hash hashes password in a hashing slot.
+func (s *Service) hash(ctx context.Context, password string) (hash string, err error) {
+	err = s.gate.run(ctx, func() error {
+		hash, err = s.hasher.Hash(ctx, password)
+		return err
+	})
+	return hash, err
+}
+
+// compare compares password with hash in a hashing slot.
+func (s *Service) compare(ctx context.Context, hash, password string) error {
+	return s.gate.run(ctx, func() error { return s.hasher.Compare(ctx, hash, password) })
+}
+
+// forget drops a user the Service has just written from the user cache.
+func (s *Service) forget(email string) {
+	if s.cache != nil {
+		s.cache.forget(email)
+	}
 }
 
 // audit logs an audit event. Callers pass only non-secret attributes.

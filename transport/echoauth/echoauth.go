@@ -169,6 +169,11 @@ func request(c echo.Context) httpapi.Request {
 		Authorization: r.Header.Get(echo.HeaderAuthorization),
 		Query:         c.QueryParam,
 		Body:          r.Body,
+		// The connection's address, not c.RealIP(), which believes
+		// X-Forwarded-For from anyone: httpapi.Config.TrustedProxies
+		// decides when a proxy header counts.
+		RemoteAddr: r.RemoteAddr,
+		Header:     r.Header.Values,
 	}
 }
 

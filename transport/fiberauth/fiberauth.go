@@ -210,6 +210,17 @@ func request(c *fiber.Ctx) httpapi.Request {
 		// The raw body, not c.Body(), which would decompress it without a
 		// limit (see the package documentation).
 		Body: bytes.NewReader(c.Request().Body()),
+		// The connection's address, not c.IP(), which may come from
+		// fiber.Config.ProxyHeader: httpapi.Config.TrustedProxies decides
+		// when a proxy header counts.
+		RemoteAddr: c.Context().RemoteAddr().String(),
+		Header: func(name string) []string {
+			var values []string
+			for _, v := range c.Request().Header.PeekAll(name) {
+				values = append(values, string(v))
+			}
+			return values
+		},
 	}
 }
 

@@ -17,6 +17,8 @@ type API struct {
 	svc     *usecase.Service
 	prefix  string
 	maxBody int64
+	maxAuth int
+	clients clientResolver
 	log     *slog.Logger
 	routes  []Route
 }
@@ -33,6 +35,13 @@ type Request struct {
 	// Body is the request body (nil: empty). Handlers read at most
 	// Config.MaxBodyBytes+1 bytes of it.
 	Body io.Reader
+	// RemoteAddr is the address of the connection's peer, "IP:port" (as
+	// net/http's Request.RemoteAddr), never taken from a header.
+	RemoteAddr string
+	// Header returns every value of a request header, in order (nil:
+	// none). It is read only for Config.ClientIPHeader, and only when the
+	// peer is a trusted proxy.
+	Header func(name string) []string
 }
 
 // query returns the named query parameter.
@@ -68,10 +77,18 @@ func New(cfg Config) (*API, error) {
 		strings.ContainsAny(prefix, " {}?#%*\t\r\n") || strings.Contains(prefix, "//") {
 		return nil, errors.New("httpapi: Config.Prefix must start with '/', not end with one, and hold only plain path characters")
 	}
-	a := &API{svc: cfg.Service, prefix: prefix, maxBody: cfg.MaxBodyBytes, log: cfg.Logger}
+	a := &API{svc: cfg.Service, prefix: prefix, maxBody: cfg.MaxBodyBytes, maxAuth: cfg.MaxAuthorizationBytes, log: cfg.Logger}
 	if a.maxBody <= 0 {
 		a.maxBody = DefaultMaxBodyBytes
 	}
+	if a.maxAuth <= 0 {
+		a.maxAuth = DefaultMaxAuthorizationBytes
+	}
+	clients, err := newClientResolver(cfg.TrustedProxies, cfg.ClientIPHeader)
+	if err != nil {
+		return nil, err
+	}
+	a.clients = clients
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -123,8 +140,12 @@ func (a *API) Prefix() string { return a.prefix }
 
 // Authenticate checks the bearer token of an Authorization header value,
 // as RequireLogin does: on success it returns the principal; otherwise ok
-// is false and resp is the 401 to send.
+// is false and resp is the 401 to send. A value longer than
+// Config.MaxAuthorizationBytes is refused before it is parsed.
 func (a *API) Authenticate(ctx context.Context, authorization string) (p usecase.Principal, resp Response, ok bool) {
+	if len(authorization) > a.maxAuth {
+		return usecase.Principal{}, unauthorized(true), false
+	}
 	token, isBearer := bearerToken(authorization)
 	if token == "" {
 		return usecase.Principal{}, unauthorized(isBearer), false

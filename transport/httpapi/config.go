@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"log/slog"
+	"net/netip"
 
 	"github.com/authadmin/authadmin/usecase"
 )
@@ -13,6 +14,13 @@ const (
 	// DefaultMaxBodyBytes is the largest request body accepted (64 KiB);
 	// a larger one is refused with 413.
 	DefaultMaxBodyBytes = 64 << 10
+	// DefaultMaxAuthorizationBytes is the longest Authorization header
+	// value looked at (10 KiB: jwtcodec's default 8 KiB token limit and
+	// room for the scheme); a longer one is answered 401 without parsing.
+	DefaultMaxAuthorizationBytes = 10 << 10
+	// DefaultClientIPHeader is the header read for the client's address
+	// when the connection comes from one of Config.TrustedProxies.
+	DefaultClientIPHeader = "X-Forwarded-For"
 )
 
 // Config configures the HTTP layer shared by the transports.
@@ -24,6 +32,22 @@ type Config struct {
 	Prefix string
 	// MaxBodyBytes caps request bodies (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
+	// MaxAuthorizationBytes caps the Authorization header value that is
+	// parsed at all (default DefaultMaxAuthorizationBytes); a longer one
+	// gets 401 at once.
+	MaxAuthorizationBytes int
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the server. Only when a request's connection comes from one of them
+	// is ClientIPHeader believed for the client's address, which login
+	// throttling counts failures against; otherwise, and by default, the
+	// connection's own address is used and the header is ignored, since
+	// any client can send it.
+	TrustedProxies []netip.Prefix
+	// ClientIPHeader is the header a trusted proxy puts the client's
+	// address in (default DefaultClientIPHeader). For X-Forwarded-For, the
+	// address taken is the rightmost one that is not itself a trusted
+	// proxy; for any other header (X-Real-IP), its single value.
+	ClientIPHeader string
 	// Logger receives the causes of 500 responses (default slog.Default()).
 	Logger *slog.Logger
 }

@@ -128,7 +128,7 @@ func (a *API) login(ctx context.Context, req Request) Response {
 	default:
 		return problem(http.StatusUnsupportedMediaType, "the request body must be application/x-www-form-urlencoded or application/json")
 	}
-	tok, err := a.svc.Login(ctx, usecase.LoginRequest{Email: email, Password: password})
+	tok, err := a.svc.Login(ctx, usecase.LoginRequest{Email: email, Password: password, Client: a.clients.client(req)})
 	if err != nil {
 		return a.fail(ctx, err)
 	}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/authadmin/authadmin/domain"
 )
@@ -127,6 +129,10 @@ func (a *API) fail(ctx context.Context, err error) Response {
 		return unauthorized(true)
 	case errors.Is(err, domain.ErrPasswordChangeRequired):
 		return problem(http.StatusForbidden, "change the default admin password first: POST "+a.prefix+"/change-password")
+	case errors.Is(err, domain.ErrTooManyAttempts):
+		return retryLater(http.StatusTooManyRequests, "too many failed attempts; try again later", err)
+	case errors.Is(err, domain.ErrOverloaded):
+		return retryLater(http.StatusServiceUnavailable, "too many password checks at once; try again later", err)
 	}
 	for _, e := range errorStatus {
 		if errors.Is(err, e.err) {
@@ -139,6 +145,18 @@ func (a *API) fail(ctx context.Context, err error) Response {
 	}
 	a.log.ErrorContext(ctx, "httpapi: request failed", "error", err)
 	return problem(http.StatusInternalServerError, internalDetail)
+}
+
+// retryLater returns a 429 or 503 with the Retry-After of err (a
+// *domain.RetryError), in whole seconds rounded up, at least 1.
+func retryLater(status int, detail string, err error) Response {
+	after := time.Second
+	if re, ok := errors.AsType[*domain.RetryError](err); ok {
+		after = max(after, re.After)
+	}
+	r := problem(status, detail)
+	r.Header.RetryAfter = strconv.FormatInt(int64((after+time.Second-1)/time.Second), 10)
+	return r
 }
 
 // validationDetail returns the domain's own words for a validation error

@@ -114,6 +114,8 @@ func request(r *http.Request) httpapi.Request {
 		Authorization: r.Header.Get("Authorization"),
 		Query:         func(name string) string { return r.URL.Query().Get(name) },
 		Body:          r.Body,
+		RemoteAddr:    r.RemoteAddr,
+		Header:        r.Header.Values,
 	}
 }
 
