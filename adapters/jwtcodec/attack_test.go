@@ -53,6 +53,8 @@ func attackCases(t *testing.T) []attackCase {
 		{name: "alg NONE, empty signature", token: noneHeader("NONE") + "." + seg(admin) + "."},
 		{name: "alg none, HMAC signature", token: sign("HS256", testKey, noneHeader("none"), seg(admin))},
 		{name: "alg none by the jwt library", token: libSigned(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, admin)},
+		{name: "crit header (RFC 7515: unknown critical extension)", token: sign("HS256", testKey, seg(map[string]any{"alg": "HS256", "crit": []string{"exp"}}), vp)},
+		{name: "crit header, empty list", token: sign("HS256", testKey, seg(map[string]any{"alg": "HS256", "crit": []string{}}), vp)},
 		{name: "alg missing from header", token: sign("HS256", testKey, seg(map[string]any{"typ": "JWT"}), vp)},
 		{name: "alg empty", token: sign("HS256", testKey, seg(map[string]any{"alg": ""}), vp)},
 		{name: "alg not a string", token: sign("HS256", testKey, seg(map[string]any{"alg": 256}), vp)},

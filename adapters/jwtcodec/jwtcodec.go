@@ -1,7 +1,8 @@
 // Package jwtcodec implements ports.TokenCodec with HMAC-signed JSON Web
 // Tokens (github.com/golang-jwt/jwt/v5).
 //
-// Decode accepts only the configured algorithm (never "none"), requires
+// Decode accepts only the configured algorithm (never "none") and no "crit"
+// header, requires
 // "exp", "iat", "sub", "is_admin" and "ver", refuses an "iat" or "nbf" in the
 // future (beyond the leeway), decodes base64 strictly (no padding, no
 // standard-alphabet characters, no line breaks, no non-zero trailing bits),
@@ -198,7 +199,7 @@ func (c *Codec) Decode(_ context.Context, token string, now time.Time) (domain.C
 	}
 	opts := append(c.parserOpts[:len(c.parserOpts):len(c.parserOpts)], jwt.WithTimeFunc(func() time.Time { return now }))
 	m := jwt.MapClaims{}
-	_, err := jwt.NewParser(opts...).ParseWithClaims(token, m, func(*jwt.Token) (any, error) { return c.key, nil })
+	_, err := jwt.NewParser(opts...).ParseWithClaims(token, m, c.keyFor)
 	if err != nil {
 		return domain.Claims{}, fmt.Errorf("%w: %w", domain.ErrInvalidToken, err)
 	}
@@ -207,6 +208,20 @@ func (c *Codec) Decode(_ context.Context, token string, now time.Time) (domain.C
 		return domain.Claims{}, fmt.Errorf("%w: %w", domain.ErrInvalidToken, err)
 	}
 	return claims, nil
+}
+
+// errCritical refuses a token whose header lists critical extensions.
+var errCritical = errors.New(`header has "crit": no JWS extension is supported`)
+
+// keyFor is the key lookup of Decode. It refuses a header with "crit":
+// RFC 7515 section 4.1.11 requires rejecting a token whose critical
+// extensions are not understood, and this codec understands none
+// (golang-jwt does not check it).
+func (c *Codec) keyFor(t *jwt.Token) (any, error) {
+	if _, ok := t.Header["crit"]; ok {
+		return nil, errCritical
+	}
+	return c.key, nil
 }
 
 // fromMap turns verified JWT claims into domain.Claims, checking the types

@@ -1,15 +1,19 @@
 package contracttest
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authadmin/authadmin/adapters/jwtcodec"
 )
@@ -25,6 +29,25 @@ type client struct {
 	http   *http.Client
 	// tokens is the server's codec, for forging expired tokens.
 	tokens *jwtcodec.Codec
+	// hasher counts (and can hold) the server's password comparisons.
+	hasher *countingHasher
+	// clock is the server's clock.
+	clock *offsetClock
+	// logs is everything the server logged; secrets what must not be in
+	// it (checked when the test ends).
+	logs    *syncBuffer
+	secrets *secrets
+	// header holds extra request headers (X-Forwarded-For); set it only
+	// on a copy of the client (from).
+	header map[string]string
+}
+
+// from returns a copy of c whose requests carry X-Forwarded-For: addr, for
+// a server started with trustLoopback.
+func (c *client) from(addr string) *client {
+	cc := *c
+	cc.header = map[string]string{"X-Forwarded-For": addr}
+	return &cc
 }
 
 // response is a received response with its body read and, when it is JSON,
@@ -70,6 +93,18 @@ func (c *client) get(path, token string) *response {
 // (for routes outside the contract, such as an unmounted path).
 func (c *client) request(method, path, contentType string, body any, authorization string, problems bool) *response {
 	c.t.Helper()
+	r, err := c.send(method, path, contentType, body, authorization, problems)
+	if err != nil {
+		c.t.Fatalf("%s: %s %s: %v", c.name, method, path, err)
+	}
+	return r
+}
+
+// send is request for use from other goroutines than the test's: it
+// returns a failure to send instead of stopping the test (checks of the
+// response still report with Errorf).
+func (c *client) send(method, path, contentType string, body any, authorization string, problems bool) (*response, error) {
+	c.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -82,36 +117,46 @@ func (c *client) request(method, path, contentType string, body any, authorizati
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
-			c.t.Fatalf("%s: %s %s: encode request body: %v", c.name, method, path, err)
+			return nil, fmt.Errorf("encode request body: %w", err)
 		}
 		rd = bytes.NewReader(j)
 	}
 	req, err := http.NewRequest(method, c.base+path, rd)
 	if err != nil {
-		c.t.Fatalf("%s: %s %s: %v", c.name, method, path, err)
+		return nil, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
+		_, tok, _ := strings.Cut(authorization, " ")
+		c.secrets.add(tok)
+	}
+	for name, value := range c.header {
+		req.Header.Set(name, value)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.t.Fatalf("%s: %s %s: %v", c.name, method, path, err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		c.t.Fatalf("%s: %s %s: read body: %v", c.name, method, path, err)
+		return nil, fmt.Errorf("read body: %w", err)
 	}
 	r := &response{method: method, path: path, status: resp.StatusCode, header: resp.Header, raw: raw}
 	c.decode(r, problems)
+	if obj, ok := r.body.(map[string]any); ok {
+		if tok, ok := obj["access_token"].(string); ok {
+			c.secrets.add(tok)
+		}
+	}
 	c.checkNoSecrets(r)
 	if problems && r.status >= 400 {
 		c.checkProblem(r)
 	}
-	return r
+	return r, nil
 }
 
 // errorf reports a failure about r, prefixed with the transport's name and
@@ -282,4 +327,48 @@ func snippet(b []byte) string {
 		return strconv.Quote(string(b[:max])) + "..."
 	}
 	return strconv.Quote(string(b))
+}
+
+// rawStatus sends a request that the framework may refuse before any route
+// runs, and returns only its status; err is set when no response came.
+func (c *client) rawStatus(method, path, authorization string) (int, error) {
+	return c.rawRequest(method, path, "", nil, authorization)
+}
+
+// rawRequest is rawStatus with a body. It writes the request on a bare
+// connection while reading the response: a server that answers an
+// oversized request early (413, 431) and closes without reading the rest
+// (fasthttp does) makes the writer fail, and http.Client would then report
+// that failure instead of the answer.
+func (c *client) rawRequest(method, path, contentType string, body []byte, authorization string) (int, error) {
+	c.t.Helper()
+	addr := strings.TrimPrefix(c.base, "http://")
+	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	var head bytes.Buffer
+	fmt.Fprintf(&head, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n", method, path, addr, len(body))
+	if contentType != "" {
+		fmt.Fprintf(&head, "Content-Type: %s\r\n", contentType)
+	}
+	if authorization != "" {
+		fmt.Fprintf(&head, "Authorization: %s\r\n", authorization)
+	}
+	head.WriteString("\r\n")
+	go func() {
+		// Errors mean the server stopped reading; the response says why.
+		if _, err := conn.Write(head.Bytes()); err == nil {
+			_, _ = conn.Write(body)
+		}
+	}()
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
 }

@@ -74,6 +74,9 @@ func Run(t *testing.T, name string, start Start, opts ...Option) {
 	t.Run("approve and reject", s.approveReject)
 	t.Run("default admin", s.defaultAdmin)
 	t.Run("probes", s.probes)
+	t.Run("adversarial tokens", s.adversarialTokens)
+	t.Run("adversarial input", s.adversarialInput)
+	t.Run("adversarial login", s.adversarialLogin)
 }
 
 // suite is what every group of subtests needs: the transport's name and how

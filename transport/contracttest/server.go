@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,8 @@ import (
 
 // The fixed settings of every server the suite starts.
 const (
+	// hashCost is the bcrypt cost of every server (low, for speed).
+	hashCost      = 4
 	adminEmail    = "boss@example.com"
 	adminPassword = "boss-password-1"
 	// companyID is 2^53+1, which a float64 cannot hold: it proves that
@@ -45,6 +48,13 @@ type options struct {
 	// failingStore makes every store call for failEmail fail with an
 	// error that names an internal detail, as a broken database would.
 	failingStore bool
+	// trustLoopback makes the server trust the suite's connections as a
+	// reverse proxy's, so that X-Forwarded-For names the client.
+	trustLoopback bool
+	// hashSlots and hashWait set the Service's cap on concurrent hashing
+	// (0: the defaults).
+	hashSlots int
+	hashWait  time.Duration
 }
 
 // failEmail is the address a failingStore fails on.
@@ -88,20 +98,26 @@ func (s suite) server(t *testing.T, o options) *client {
 	if o.failingStore {
 		store = failingStore{store}
 	}
-	hasher, err := bcrypthash.New(4, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(discard))
+	bcryptHasher, err := bcrypthash.New(hashCost, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(discard))
 	if err != nil {
 		t.Fatalf("%s: setup: bcrypthash.New: %v", s.name, err)
 	}
+	hasher := newCountingHasher(bcryptHasher)
+	clock := &offsetClock{}
+	logs := &syncBuffer{}
 	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: secret, Logger: discard})
 	if err != nil {
 		t.Fatalf("%s: setup: jwtcodec.New: %v", s.name, err)
 	}
 	cfg := usecase.Config{
-		Users:      store,
-		Hasher:     hasher,
-		Tokens:     tokens,
-		ClaimsHook: companyHook,
-		Logger:     discard,
+		Users:           store,
+		Hasher:          hasher,
+		Tokens:          tokens,
+		ClaimsHook:      companyHook,
+		Logger:          slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:             clock.now,
+		HashConcurrency: o.hashSlots,
+		HashWait:        o.hashWait,
 	}
 	if !o.defaultAdmin {
 		cfg.AdminEmail, cfg.AdminPassword = adminEmail, adminPassword
@@ -113,23 +129,39 @@ func (s suite) server(t *testing.T, o options) *client {
 	if _, err := svc.EnsureAdmin(context.Background()); err != nil {
 		t.Fatalf("%s: setup: EnsureAdmin: %v", s.name, err)
 	}
-	base := s.start(t, httpapi.Config{
+	hasher.reset() // New and EnsureAdmin hashed
+	hcfg := httpapi.Config{
 		Service:      svc,
 		Prefix:       o.prefix,
 		MaxBodyBytes: o.maxBodyBytes,
-		Logger:       discard,
-	})
+		Logger:       cfg.Logger,
+	}
+	if o.trustLoopback {
+		hcfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	}
+	base := s.start(t, hcfg)
 	if !strings.HasPrefix(base, "http://127.0.0.1:") || strings.HasSuffix(base, "/") {
 		t.Fatalf("%s: Start returned %q, want http://127.0.0.1:PORT", s.name, base)
 	}
-	return &client{
-		t:      t,
-		name:   s.name,
-		base:   base,
-		prefix: cmp.Or(o.prefix, httpapi.DefaultPrefix),
-		http:   &http.Client{Timeout: 10 * time.Second},
-		tokens: tokens,
+	// A transport of the client's own, whose idle connections are closed
+	// before the server shuts down: fasthttp's Shutdown waits for every
+	// connection, including one the client dialled but never used.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	c := &client{
+		t:       t,
+		name:    s.name,
+		base:    base,
+		prefix:  cmp.Or(o.prefix, httpapi.DefaultPrefix),
+		http:    &http.Client{Timeout: 10 * time.Second, Transport: transport},
+		tokens:  tokens,
+		hasher:  hasher,
+		clock:   clock,
+		logs:    logs,
+		secrets: newSecrets(userPassword, adminPassword, usecase.DefaultAdminPassword, string(secret)),
 	}
+	t.Cleanup(transport.CloseIdleConnections)
+	t.Cleanup(c.checkLogs)
+	return c
 }
 
 // companyHook gives approved non-admin users the tenant claim company_id 42.

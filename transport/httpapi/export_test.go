@@ -7,3 +7,7 @@ var BearerTokenForTest = bearerToken
 
 // FailForTest exposes the error mapping.
 func (a *API) FailForTest(err error) Response { return a.fail(context.Background(), err) }
+
+// ClientForTest returns the client key the API gives req, as login passes
+// it to the limiter (see Config.TrustedProxies).
+func (a *API) ClientForTest(req Request) string { return a.clients.client(req) }

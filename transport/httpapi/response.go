@@ -154,8 +154,14 @@ func retryLater(status int, detail string, err error) Response {
 	if re, ok := errors.AsType[*domain.RetryError](err); ok {
 		after = max(after, re.After)
 	}
+	// Round up without adding to after, which may be near math.MaxInt64
+	// (a limiter's "forever").
+	secs := int64(after / time.Second)
+	if after%time.Second != 0 {
+		secs++
+	}
 	r := problem(status, detail)
-	r.Header.RetryAfter = strconv.FormatInt(int64((after+time.Second-1)/time.Second), 10)
+	r.Header.RetryAfter = strconv.FormatInt(secs, 10)
 	return r
 }
 
