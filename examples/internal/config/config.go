@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -39,6 +40,10 @@ const (
 	EnvAdminEmail    = "AUTH_ADMIN_EMAIL"
 	EnvAdminPassword = "AUTH_ADMIN_PASSWORD"
 	EnvBcryptCost    = "AUTH_BCRYPT_COST"
+	// EnvTrustedProxies lists the reverse proxies (IP addresses or CIDR
+	// networks, comma-separated) whose X-Forwarded-For names the client
+	// for login throttling; unset, the connection's address is used.
+	EnvTrustedProxies = "AUTH_TRUSTED_PROXIES"
 	// EnvShutdownTimeout shortens the shutdown grace period; the tests set
 	// it so as not to wait ShutdownTimeout for a request that never ends.
 	EnvShutdownTimeout = "SHUTDOWN_TIMEOUT"
@@ -80,6 +85,9 @@ type Settings struct {
 	// BcryptCost is the bcrypt cost (AUTH_BCRYPT_COST), 4..31; below 10 only
 	// for test setups.
 	BcryptCost int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (AUTH_TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
 	// ShutdownTimeout is the grace period for requests in flight once the
 	// server is told to stop (SHUTDOWN_TIMEOUT, test-only; default
 	// ShutdownTimeout).
@@ -163,6 +171,16 @@ func Parse(getenv func(string) string) (Settings, error) {
 			s.BcryptCost = n
 		}
 	}
+	if v := strings.TrimSpace(getenv(EnvTrustedProxies)); v != "" {
+		for _, item := range strings.Split(v, ",") {
+			p, err := parsePrefix(strings.TrimSpace(item))
+			if err != nil {
+				bad(EnvTrustedProxies, v, "want IP addresses or CIDR networks separated by commas, such as 10.0.0.0/8,192.0.2.7")
+				break
+			}
+			s.TrustedProxies = append(s.TrustedProxies, p)
+		}
+	}
 	if v := strings.TrimSpace(getenv(EnvShutdownTimeout)); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 || d > MaxShutdownTimeout {
@@ -175,6 +193,20 @@ func Parse(getenv func(string) string) (Settings, error) {
 		return Settings{}, errors.Join(errs...)
 	}
 	return s, nil
+}
+
+// parsePrefix parses a CIDR network or a single IP address (as a /32 or
+// /128 network).
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(ip, ip.BitLen()), nil
 }
 
 // NewService builds the use cases on users from s: the bcrypt hasher, the
@@ -264,7 +296,7 @@ func New(ctx context.Context, s Settings, users ports.UserRepository, logger *sl
 	}
 	return &Server{
 		Settings: s,
-		Auth:     httpapi.Config{Service: svc, Logger: logger},
+		Auth:     httpapi.Config{Service: svc, Logger: logger, TrustedProxies: s.TrustedProxies},
 		Addr:     s.Addr,
 		Logger:   logger,
 		Close:    func() error { return nil },

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +69,24 @@ func TestParse(t *testing.T) {
 					t.Errorf("got %+v", s)
 				}
 			},
+		},
+		{
+			name: "trusted proxies: networks and single addresses",
+			env:  map[string]string{"AUTH_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 ,2001:db8::/32,10.1.2.3/16"},
+			check: func(t *testing.T, s config.Settings) {
+				want := []netip.Prefix{
+					netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"),
+					netip.MustParsePrefix("2001:db8::/32"), netip.MustParsePrefix("10.1.0.0/16"),
+				}
+				if !slices.Equal(s.TrustedProxies, want) {
+					t.Errorf("TrustedProxies = %v, want %v", s.TrustedProxies, want)
+				}
+			},
+		},
+		{
+			name:  "no trusted proxies by default",
+			env:   map[string]string{},
+			check: func(t *testing.T, s config.Settings) { wantEq(t, "len(TrustedProxies)", len(s.TrustedProxies), 0) },
 		},
 		{
 			name:  "port 0 picks a free port",
@@ -158,6 +178,9 @@ func TestParseErrors(t *testing.T) {
 		{name: "expire negative", env: map[string]string{"AUTH_EXPIRE_MINUTES": "-5"}, want: []string{"AUTH_EXPIRE_MINUTES"}},
 		{name: "expire over a year", env: map[string]string{"AUTH_EXPIRE_MINUTES": "525601"}, want: []string{"AUTH_EXPIRE_MINUTES"}},
 		{name: "expire overflowing int", env: map[string]string{"AUTH_EXPIRE_MINUTES": "99999999999999999999999"}, want: []string{"AUTH_EXPIRE_MINUTES"}},
+		{name: "trusted proxy not an address", env: map[string]string{"AUTH_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, want: []string{"AUTH_TRUSTED_PROXIES", "CIDR"}},
+		{name: "trusted proxy bad prefix length", env: map[string]string{"AUTH_TRUSTED_PROXIES": "10.0.0.0/33"}, want: []string{"AUTH_TRUSTED_PROXIES"}},
+		{name: "trusted proxies empty item", env: map[string]string{"AUTH_TRUSTED_PROXIES": "10.0.0.1,,10.0.0.2"}, want: []string{"AUTH_TRUSTED_PROXIES"}},
 		{name: "algorithm none", env: map[string]string{"AUTH_ALGORITHM": "none"}, want: []string{"AUTH_ALGORITHM", "HS256, HS384 or HS512"}},
 		{name: "algorithm RS256", env: map[string]string{"AUTH_ALGORITHM": "RS256"}, want: []string{"AUTH_ALGORITHM"}},
 		{name: "algorithm lower case", env: map[string]string{"AUTH_ALGORITHM": "hs256"}, want: []string{"AUTH_ALGORITHM"}},
