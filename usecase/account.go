@@ -102,8 +102,10 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 	switch {
 	case errors.Is(err, domain.ErrUserNotFound):
 		// Pay for one comparison, as a wrong password would, then fail the
-		// same way.
-		if err := s.compare(ctx, s.dummyHash, req.Password); errors.Is(err, domain.ErrOverloaded) {
+		// same way: a comparison that could not run (no hashing slot, the
+		// context ended while waiting for one) fails as it would for a
+		// known email.
+		if err := s.compare(ctx, s.dummyHash, req.Password); err != nil && !errors.Is(err, domain.ErrPasswordMismatch) {
 			return Token{}, fmt.Errorf("usecase: login: %w", err)
 		}
 		return Token{}, s.loginFailed(ctx, attempt)

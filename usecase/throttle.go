@@ -9,8 +9,9 @@ import (
 )
 
 // Backoff is how one kind of counter slows password guessing: the first Free
-// failures cost nothing; after that, the next attempt waits Base, doubled by
-// every further failure, up to Max.
+// guesses (at least one) go through at once; after the Free-th failure the
+// next guess waits Base, and every further failure doubles the wait, up to
+// Max. Base 0 turns the counter off; a Max under Base means Base.
 type Backoff struct {
 	// Free is how many failures pass before any wait.
 	Free int
@@ -22,15 +23,16 @@ type Backoff struct {
 
 // delay is the wait after failures failures.
 func (b Backoff) delay(failures int) time.Duration {
-	over := failures - b.Free
+	over := failures - max(b.Free, 1)
 	if over < 0 || b.Base <= 0 {
 		return 0
 	}
+	limit := max(b.Max, b.Base)
 	d := b.Base
-	for ; over > 0 && d < b.Max; over-- {
+	for ; over > 0 && d < limit; over-- {
 		d *= 2
 	}
-	return min(d, b.Max)
+	return min(d, limit)
 }
 
 // ThrottlePolicy configures NewMemoryLimiter. Its zero fields take the
@@ -259,7 +261,7 @@ func (l *MemoryLimiter) shrinkCounters(now time.Time) {
 			delete(l.counters, k)
 		}
 	}
-	target := l.policy.MaxEntries - l.policy.MaxEntries/8
+	target := shrinkTarget(l.policy.MaxEntries)
 	for k := range l.counters { // map order is random
 		if len(l.counters) <= target {
 			break
@@ -275,7 +277,7 @@ func (l *MemoryLimiter) shrinkKnown(now time.Time) {
 			delete(l.known, k)
 		}
 	}
-	target := l.policy.MaxEntries - l.policy.MaxEntries/8
+	target := shrinkTarget(l.policy.MaxEntries)
 	for k := range l.known {
 		if len(l.known) <= target {
 			break
@@ -283,3 +285,8 @@ func (l *MemoryLimiter) shrinkKnown(now time.Time) {
 		delete(l.known, k)
 	}
 }
+
+// shrinkTarget is the size a full map bounded by n shrinks to before an
+// insertion: 7/8 of n, but always at least one below n, so that the entry
+// about to be added fits under the bound even when n is under 8.
+func shrinkTarget(n int) int { return n - max(1, n/8) }

@@ -87,7 +87,7 @@ func (c *userCache) shrink(now time.Time) {
 			delete(c.entries, k)
 		}
 	}
-	target := c.max - c.max/8
+	target := shrinkTarget(c.max)
 	for k := range c.entries { // map order is random
 		if len(c.entries) <= target {
 			break
