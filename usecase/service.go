@@ -79,7 +79,7 @@ type Config struct {
 	// refused with domain.ErrOverloaded (default 2 s).
 	HashWait time.Duration
 	// HashQueue is how many calls may wait for a slot at once; more are
-	// refused at once (default 8 per slot).
+	// refused at once (default 64 per slot).
 	HashQueue int
 
 	// UserCacheTTL is how long Authenticate may rely on a user's state
@@ -193,7 +193,7 @@ func (s *Service) configureHardening(cfg Config) error {
 		s.limiter = NewMemoryLimiter(ThrottlePolicy{})
 	}
 	slots := cmp.Or(cfg.HashConcurrency, runtime.GOMAXPROCS(0))
-	s.gate = newHashGate(slots, cmp.Or(cfg.HashWait, DefaultHashWait), cmp.Or(cfg.HashQueue, 8*slots))
+	s.gate = newHashGate(slots, cmp.Or(cfg.HashWait, DefaultHashWait), cmp.Or(cfg.HashQueue, 64*slots))
 	if cfg.UserCacheTTL >= 0 {
 		s.cache = newUserCache(cmp.Or(cfg.UserCacheTTL, DefaultUserCacheTTL), cmp.Or(cfg.UserCacheSize, DefaultUserCacheSize))
 	}

@@ -38,7 +38,12 @@ func newService(t *testing.T, repo ports.UserRepository) *usecase.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := usecase.New(usecase.Config{Users: repo, Hasher: hasher, Tokens: codec, Logger: discard})
+	svc, err := usecase.New(usecase.Config{
+		Users: repo, Hasher: hasher, Tokens: codec, Logger: discard,
+		// These tests load the store, not the hashing cap: every
+		// concurrent registration may wait for a slot.
+		HashQueue: 1000, HashWait: time.Minute,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
