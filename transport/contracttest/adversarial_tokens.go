@@ -144,8 +144,13 @@ func (s suite) adversarialTokens(t *testing.T) {
 			huge := strings.Repeat(".", 1<<20)
 			for _, path := range []string{c.auth("/me"), "/probe/login"} {
 				status, err := c.rawStatus(http.MethodGet, path, "Bearer "+huge)
-				if err == nil && status != http.StatusUnauthorized && status != http.StatusRequestHeaderFieldsTooLarge {
+				switch {
+				case err != nil:
+					t.Errorf("%s: GET %s with 1 MiB of dots as a token: no response: %v", c.name, path, err)
+				case status != http.StatusUnauthorized && status != http.StatusRequestHeaderFieldsTooLarge:
 					t.Errorf("%s: GET %s with 1 MiB of dots as a token: status %d, want 401 or 431", c.name, path, status)
+				default:
+					t.Logf("%s: GET %s with 1 MiB of dots as a token: %d", c.name, path, status)
 				}
 			}
 			c.wantStatus(c.get("/probe/login", tok), http.StatusOK)
