@@ -122,16 +122,25 @@ type LoginAttempt struct {
 // or in shared storage so that several instances throttle together.
 // Implementations must be safe for concurrent use.
 type LoginLimiter interface {
-	// Attempt asks whether a guess may be checked at now. It returns 0 when
-	// it may, and then counts the guess as a failure at once, so that
-	// concurrent guesses cannot all slip past before the first fails.
-	// Otherwise it returns how long the caller must wait, and counts
-	// nothing.
+	// Wait reports how long a guess must wait before it may be checked at
+	// now (0: it may be checked now), and counts nothing. The use cases
+	// ask it first, so that a throttled guess is refused at once, without
+	// queueing for a hashing slot.
+	Wait(ctx context.Context, a LoginAttempt, now time.Time) (time.Duration, error)
+
+	// Attempt is Wait for a guess about to be checked: when it returns 0
+	// it counts the guess as a failure at once, in the same atomic step,
+	// so that concurrent guesses cannot all slip past before the first
+	// fails. Otherwise it returns the wait and counts nothing. The use
+	// cases call it once they hold a hashing slot, so every guess it
+	// counts is also checked.
 	Attempt(ctx context.Context, a LoginAttempt, now time.Time) (wait time.Duration, err error)
 
-	// Succeeded reports that the password of an attempt Attempt let
-	// through was right: the account's failures (overall and from that
-	// client) are forgotten, and the client is remembered as one the
-	// account's owner uses.
+	// Succeeded reports that the password of a guess Attempt counted was
+	// right: that guess stops counting as a failure, the failures of the
+	// account from that client are forgotten, and the client is
+	// remembered as one the account's owner uses. (The failures of the
+	// account from other clients still count: the owner's logins do not
+	// reopen the account to an attacker elsewhere.)
 	Succeeded(ctx context.Context, a LoginAttempt, now time.Time) error
 }

@@ -1,6 +1,7 @@
 package usecase
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -83,6 +84,9 @@ type Token struct {
 // *domain.RetryError wrapping domain.ErrTooManyAttempts, whatever the
 // password, without comparing it. A comparison that finds no free hashing
 // slot in time fails with one wrapping domain.ErrOverloaded.
+//
+// The client is req.Client or, if that is empty, the one the context
+// carries (WithClient).
 func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 	if err := domain.CheckExtraClaims(req.ExtraClaims); err != nil {
 		return Token{}, fmt.Errorf("usecase: login: %w", err)
@@ -94,33 +98,36 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 	if err := domain.CheckPasswordInput(req.Password); err != nil {
 		return Token{}, err
 	}
-	attempt := ports.LoginAttempt{Account: email, Client: req.Client}
-	if err := s.admit(ctx, attempt, "login"); err != nil {
-		return Token{}, err
-	}
-	u, err := s.users.FindByEmail(ctx, email)
-	switch {
-	case errors.Is(err, domain.ErrUserNotFound):
-		// Pay for one comparison, as a wrong password would, then fail the
-		// same way: a comparison that could not run (no hashing slot, the
-		// context ended while waiting for one) fails as it would for a
-		// known email.
-		if err := s.compare(ctx, s.dummyHash, req.Password); err != nil && !errors.Is(err, domain.ErrPasswordMismatch) {
-			return Token{}, fmt.Errorf("usecase: login: %w", err)
+	client := cmp.Or(req.Client, clientFrom(ctx))
+	attempt := ports.LoginAttempt{Account: email, Client: client}
+	var u domain.User
+	err = s.guess(ctx, attempt, "login", func() error {
+		var err error
+		u, err = s.users.FindByEmail(ctx, email)
+		switch {
+		case errors.Is(err, domain.ErrUserNotFound):
+			// Pay for one comparison, as a wrong password would, then
+			// fail the same way.
+			_ = s.hasher.Compare(ctx, s.dummyHash, req.Password)
+			return domain.ErrInvalidCredentials
+		case err != nil:
+			return err
 		}
+		err = s.hasher.Compare(ctx, u.PasswordHash, req.Password)
+		if errors.Is(err, domain.ErrPasswordMismatch) {
+			return domain.ErrInvalidCredentials
+		}
+		return err
+	})
+	switch {
+	case errors.Is(err, domain.ErrInvalidCredentials):
 		return Token{}, s.loginFailed(ctx, attempt)
 	case err != nil:
 		return Token{}, fmt.Errorf("usecase: login: %w", err)
 	}
-	if err := s.compare(ctx, u.PasswordHash, req.Password); err != nil {
-		if errors.Is(err, domain.ErrPasswordMismatch) {
-			return Token{}, s.loginFailed(ctx, attempt)
-		}
-		return Token{}, fmt.Errorf("usecase: login: %w", err)
-	}
 	s.passwordVerified(ctx, attempt)
 	if !u.IsApproved() {
-		s.audit(ctx, "login_refused", withClient(req.Client, "email", email, "status", u.Status)...)
+		s.audit(ctx, "login_refused", withClient(client, "email", email, "status", u.Status)...)
 		if u.Status == domain.StatusPending {
 			return Token{}, domain.ErrAccountPending
 		}
@@ -146,7 +153,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 	if err != nil {
 		return Token{}, fmt.Errorf("usecase: login: %w", err)
 	}
-	s.audit(ctx, "login_succeeded", withClient(req.Client, "email", email)...)
+	s.audit(ctx, "login_succeeded", withClient(client, "email", email)...)
 	return Token{
 		AccessToken: access,
 		TokenType:   "bearer",
@@ -172,15 +179,33 @@ func withClient(client string, attrs ...any) []any {
 	return append(attrs, "client", client)
 }
 
-// admit asks the limiter whether a password guess may be checked now, and
-// refuses it with a *domain.RetryError if not.
-func (s *Service) admit(ctx context.Context, a ports.LoginAttempt, op string) error {
-	wait, err := s.limiter.Attempt(ctx, a, s.now())
+// guess runs check, the comparison of a password guess a, if the limiter
+// lets it: a guess the limiter holds back is refused at once with a
+// *domain.RetryError (ErrTooManyAttempts); one it lets through waits for a
+// hashing slot (or is refused with ErrOverloaded), is counted by the
+// limiter once it holds the slot, so that every counted guess is checked,
+// and is checked in that slot. check must call the hasher directly.
+func (s *Service) guess(ctx context.Context, a ports.LoginAttempt, op string, check func() error) error {
+	if err := s.throttle(ctx, a, op, s.limiter.Wait); err != nil {
+		return err
+	}
+	return s.gate.run(ctx, func() error {
+		if err := s.throttle(ctx, a, op, s.limiter.Attempt); err != nil {
+			return err
+		}
+		return check()
+	})
+}
+
+// throttle asks the limiter (Wait or Attempt) about a guess and refuses it
+// with a *domain.RetryError if it must wait.
+func (s *Service) throttle(ctx context.Context, a ports.LoginAttempt, op string, ask func(context.Context, ports.LoginAttempt, time.Time) (time.Duration, error)) error {
+	wait, err := ask(ctx, a, s.now())
 	if err != nil {
 		return fmt.Errorf("usecase: %s: login limiter: %w", op, err)
 	}
 	if wait > 0 {
-		s.audit(ctx, "login_throttled", withClient(a.Client, "email", a.Account, "operation", op, "retry_after", wait)...)
+		s.auditThrottled(ctx, a, op, wait)
 		return &domain.RetryError{Err: domain.ErrTooManyAttempts, After: wait}
 	}
 	return nil
@@ -331,8 +356,9 @@ func (s *Service) Me(ctx context.Context, p Principal) (domain.User, error) {
 // meet the policy. It raises the user's token version, so every token issued
 // before, the caller's included, stops working.
 //
-// The current-password check is throttled like a login of the account
-// (Config.Limiter), so a stolen token cannot be used to guess the password.
+// The current-password check is throttled like a login of the account from
+// the client the context carries (WithClient), so a stolen token cannot be
+// used to guess the password.
 func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string) error {
 	if err := s.policy.Check(next); err != nil {
 		return err
@@ -344,11 +370,10 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 	if err != nil {
 		return err
 	}
-	attempt := ports.LoginAttempt{Account: u.Email}
-	if err := s.admit(ctx, attempt, "change_password"); err != nil {
-		return err
-	}
-	if err := s.verify(ctx, u.PasswordHash, current); err != nil {
+	attempt := ports.LoginAttempt{Account: u.Email, Client: clientFrom(ctx)}
+	if err := s.guess(ctx, attempt, "change_password", func() error {
+		return s.matchPassword(ctx, u.PasswordHash, current)
+	}); err != nil {
 		return err
 	}
 	s.passwordVerified(ctx, attempt)
@@ -386,10 +411,15 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 	return nil
 }
 
-// verify compares password with hash, turning a mismatch into
-// domain.ErrIncorrectPassword.
+// verify compares password with hash in a hashing slot, turning a mismatch
+// into domain.ErrIncorrectPassword.
 func (s *Service) verify(ctx context.Context, hash, password string) error {
-	err := s.compare(ctx, hash, password)
+	return s.gate.run(ctx, func() error { return s.matchPassword(ctx, hash, password) })
+}
+
+// matchPassword is verify for a caller that already holds a hashing slot.
+func (s *Service) matchPassword(ctx context.Context, hash, password string) error {
+	err := s.hasher.Compare(ctx, hash, password)
 	switch {
 	case errors.Is(err, domain.ErrPasswordMismatch):
 		return domain.ErrIncorrectPassword

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/authadmin/authadmin/domain"
@@ -123,6 +124,14 @@ type Service struct {
 	cache     *userCache // nil: no cache
 	stateless bool
 
+	// throttledLog rate-limits the login_throttled audit event, which an
+	// attacker could otherwise make at no cost to fill the log.
+	throttledLog struct {
+		sync.Mutex
+		last       time.Time
+		suppressed int
+	}
+
 	// dummyHash is compared against when a login names an unknown email, so
 	// that it costs the same as a wrong password.
 	dummyHash string
@@ -210,9 +219,22 @@ func (s *Service) hash(ctx context.Context, password string) (hash string, err e
 	return hash, err
 }
 
-// compare compares password with hash in a hashing slot.
-func (s *Service) compare(ctx context.Context, hash, password string) error {
-	return s.gate.run(ctx, func() error { return s.hasher.Compare(ctx, hash, password) })
+// auditThrottled logs a login_throttled event, at most one a second; the
+// next one logged says how many were left out in between.
+func (s *Service) auditThrottled(ctx context.Context, a ports.LoginAttempt, op string, wait time.Duration) {
+	now := s.now()
+	l := &s.throttledLog
+	l.Lock()
+	if !l.last.IsZero() && now.Sub(l.last) < time.Second {
+		l.suppressed++
+		l.Unlock()
+		return
+	}
+	suppressed := l.suppressed
+	l.last, l.suppressed = now, 0
+	l.Unlock()
+	s.audit(ctx, "login_throttled", withClient(a.Client, "email", a.Account, "operation", op,
+		"retry_after", wait, "suppressed_before", suppressed)...)
 }
 
 // forget drops a user the Service has just written from the user cache.

@@ -30,6 +30,9 @@ func (b Backoff) delay(failures int) time.Duration {
 	limit := max(b.Max, b.Base)
 	d := b.Base
 	for ; over > 0 && d < limit; over-- {
+		if d > limit/2 {
+			return limit // doubling would pass the limit (or overflow)
+		}
 		d *= 2
 	}
 	return min(d, limit)
@@ -57,7 +60,8 @@ type ThrottlePolicy struct {
 	// spraying) (default 30 free failures, then 1 s doubling up to 15 min).
 	Client Backoff
 	// ForgetAfter is how long a counter lasts after its last failure
-	// (default 24 h). A right password clears Pair and Account at once.
+	// (default 24 h; never less than the longest Max). A right password
+	// clears the Pair counter of its client at once.
 	ForgetAfter time.Duration
 	// KnownClientTTL is how long a client stays known after the account's
 	// owner logged in from it (default 30 days).
@@ -99,6 +103,9 @@ func (p ThrottlePolicy) withDefaults() ThrottlePolicy {
 	if p.MaxEntries <= 0 {
 		p.MaxEntries = d.MaxEntries
 	}
+	// A counter forgotten before its longest wait would give its free
+	// guesses back early.
+	p.ForgetAfter = max(p.ForgetAfter, p.Pair.Max, p.Account.Max, p.Client.Max)
 	return p
 }
 
@@ -171,11 +178,16 @@ func (l *MemoryLimiter) backoff(k counterKind) Backoff {
 	return l.policy.Client
 }
 
-// Attempt implements ports.LoginLimiter.
-func (l *MemoryLimiter) Attempt(_ context.Context, a ports.LoginAttempt, now time.Time) (time.Duration, error) {
+// Wait implements ports.LoginLimiter.
+func (l *MemoryLimiter) Wait(_ context.Context, a ports.LoginAttempt, now time.Time) (time.Duration, error) {
 	keys := l.keys(a)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.wait(a, keys, now), nil
+}
+
+// wait is the wait a guess on keys must make at now.
+func (l *MemoryLimiter) wait(a ports.LoginAttempt, keys []counterKey, now time.Time) time.Duration {
 	known := a.Client != "" && l.isKnown(keys[0], now)
 	var wait time.Duration
 	for i, k := range keys {
@@ -188,7 +200,15 @@ func (l *MemoryLimiter) Attempt(_ context.Context, a ports.LoginAttempt, now tim
 		}
 		wait = max(wait, c.last.Add(l.backoff(k.kind).delay(c.failures)).Sub(now))
 	}
-	if wait > 0 {
+	return wait
+}
+
+// Attempt implements ports.LoginLimiter.
+func (l *MemoryLimiter) Attempt(_ context.Context, a ports.LoginAttempt, now time.Time) (time.Duration, error) {
+	keys := l.keys(a)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if wait := l.wait(a, keys, now); wait > 0 {
 		return wait, nil
 	}
 	for _, k := range keys {
@@ -206,18 +226,20 @@ func (l *MemoryLimiter) Succeeded(_ context.Context, a ports.LoginAttempt, now t
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, k := range keys {
-		switch k.kind {
-		case pairCounter, accountCounter:
+		if k.kind == pairCounter {
 			delete(l.counters, k)
-		case clientCounter:
-			// Undo the failure Attempt counted in advance: a client's
-			// right passwords do not add up against it.
-			if c, ok := l.live(k, now); ok && c.failures > 1 {
-				c.failures--
-				l.counters[k] = c
-			} else {
-				delete(l.counters, k)
-			}
+			continue
+		}
+		// Undo the failure Attempt counted in advance, and no more: the
+		// owner's right passwords neither add up against the account or
+		// the client nor wipe out an attacker's failures elsewhere
+		// (which would reopen the account-wide cap, and show that the
+		// account exists and is in use).
+		if c, ok := l.live(k, now); ok && c.failures > 1 {
+			c.failures--
+			l.counters[k] = c
+		} else {
+			delete(l.counters, k)
 		}
 	}
 	if a.Client != "" {
@@ -251,23 +273,35 @@ func (l *MemoryLimiter) put(k counterKey, c counter, now time.Time) {
 	l.counters[k] = c
 }
 
-// shrinkCounters drops forgotten counters and, if that frees too little,
-// random others, down to 7/8 of the bound. Dropping a live counter forgives
-// its failures; an attacker must make MaxEntries/8 fresh guesses (each one
-// hashed) to cause one such drop at random.
+// shrinkCounters makes room, down to 7/8 of the bound: it drops every
+// forgotten counter, then counters still under their free failures (which
+// hold nobody back), and only if that is not enough, random others.
+//
+// So a flood of fresh guesses, which makes counters under their free
+// failures, evicts its own counters, not a counter that holds an attacker
+// back. To push those out, the map must first fill with counters past their
+// free failures, which takes several guesses per counter, each one counted
+// only once it holds a hashing slot: for the default 100 000 entries, well
+// over 100 000 hashed guesses, hours of CPU at bcrypt cost 12.
 func (l *MemoryLimiter) shrinkCounters(now time.Time) {
+	target := shrinkTarget(l.policy.MaxEntries)
+	drop := func(doomed func(counterKey, counter) bool) {
+		for k, c := range l.counters { // map order is random
+			if len(l.counters) <= target {
+				return
+			}
+			if doomed(k, c) {
+				delete(l.counters, k)
+			}
+		}
+	}
 	for k, c := range l.counters {
 		if now.Sub(c.last) >= l.policy.ForgetAfter {
 			delete(l.counters, k)
 		}
 	}
-	target := shrinkTarget(l.policy.MaxEntries)
-	for k := range l.counters { // map order is random
-		if len(l.counters) <= target {
-			break
-		}
-		delete(l.counters, k)
-	}
+	drop(func(k counterKey, c counter) bool { return c.failures < l.backoff(k.kind).Free })
+	drop(func(counterKey, counter) bool { return true })
 }
 
 // shrinkKnown is shrinkCounters for the known clients.

@@ -188,8 +188,9 @@ func TestMemoryLimiterDefaultPolicy(t *testing.T) {
 	}
 }
 
-// A right password forgets the Pair and Account counters of the guess; the
-// Client counter only forgets the failure counted in advance for it.
+// A right password forgets the Pair counter of the guess; the Account and
+// Client counters only forget the failure counted in advance for it, so
+// the owner's logins do not reopen the account to guesses from elsewhere.
 func TestMemoryLimiterSucceeded(t *testing.T) {
 	b := usecase.Backoff{Free: 5, Base: time.Minute, Max: time.Hour}
 	for _, tc := range counterCases {
@@ -207,9 +208,9 @@ func TestMemoryLimiterSucceeded(t *testing.T) {
 			succeeded(t, l, right, t0)
 
 			admitted, wait := admitAll(t, l, tc.guess, b.Free, t0, 100)
-			want := b.Free // the counter was cleared
-			if strings.HasPrefix(tc.name, "client") {
-				want = 1 // back to Free-1 failures
+			want := 1 // back to Free-1 failures
+			if strings.HasPrefix(tc.name, "pair") {
+				want = b.Free // the counter was cleared
 			}
 			if admitted != want || wait != b.Base {
 				t.Fatalf("after a right password: %d admitted, then wait %v; want %d, then %v", admitted, wait, want, b.Base)
@@ -352,26 +353,32 @@ func TestMemoryLimiterKnownClient(t *testing.T) {
 	}
 }
 
-// A counter is forgotten ForgetAfter after its last failure, even while its
-// wait has not passed; then the guesses are free again.
+// A counter is forgotten ForgetAfter after its last failure: all its free
+// guesses come back (a remembered counter whose wait passed would let one
+// through). ForgetAfter is never shorter than the longest Max, so a wait is
+// never cut short by forgetting.
 func TestMemoryLimiterForgetsAfter(t *testing.T) {
 	b := usecase.Backoff{Free: 3, Base: time.Hour, Max: time.Hour}
-	const forget = 10 * time.Minute
 	for _, tc := range counterCases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := tc.policy(b)
-			p.ForgetAfter = forget
-			l := usecase.NewMemoryLimiter(p)
-			admitted, _ := admitAll(t, l, tc.guess, 0, t0, 100)
-			if admitted != b.Free {
-				t.Fatalf("%d admitted, want %d", admitted, b.Free)
-			}
-			if w := attempt(t, l, tc.guess(100), t0.Add(forget-time.Nanosecond)); w != time.Hour-forget+time.Nanosecond {
-				t.Fatalf("just before ForgetAfter: wait %v, want %v", w, time.Hour-forget+time.Nanosecond)
-			}
-			admitted, wait := admitAll(t, l, tc.guess, 200, t0.Add(forget), 100)
-			if admitted != b.Free || wait != b.Base {
-				t.Fatalf("after ForgetAfter: %d admitted, then wait %v; want %d, then %v", admitted, wait, b.Free, b.Base)
+			for _, forget := range []time.Duration{time.Hour, 10 * time.Minute} { // 10 min is raised to Max
+				p := tc.policy(b)
+				p.ForgetAfter = forget
+				l := usecase.NewMemoryLimiter(p)
+				admitted, _ := admitAll(t, l, tc.guess, 0, t0, 100)
+				if admitted != b.Free {
+					t.Fatalf("%d admitted, want %d", admitted, b.Free)
+				}
+				if w := attempt(t, l, tc.guess(100), t0.Add(10*time.Minute)); w != 50*time.Minute {
+					t.Fatalf("ForgetAfter %v, 10 min in: wait %v, want 50m0s", forget, w)
+				}
+				if w := attempt(t, l, tc.guess(100), t0.Add(time.Hour-time.Nanosecond)); w != time.Nanosecond {
+					t.Fatalf("ForgetAfter %v, 1ns before an hour: wait %v, want 1ns", forget, w)
+				}
+				admitted, wait := admitAll(t, l, tc.guess, 200, t0.Add(time.Hour), 100)
+				if admitted != b.Free || wait != b.Base {
+					t.Fatalf("ForgetAfter %v, after an hour: %d admitted, then wait %v; want %d, then %v", forget, admitted, wait, b.Free, b.Base)
+				}
 			}
 		})
 	}
@@ -560,7 +567,7 @@ func TestLoginThrottled(t *testing.T) {
 
 	logs := e.logs.String()
 	for _, want := range []string{
-		"event=login_throttled email=ann@example.com operation=login retry_after=1s client=1.2.3.4",
+		"event=login_throttled email=ann@example.com operation=login retry_after=1s suppressed_before=0 client=1.2.3.4",
 		"event=login_failed email=ann@example.com client=1.2.3.4",
 	} {
 		if !strings.Contains(logs, want) {
@@ -676,6 +683,12 @@ type recordingLimiter struct {
 	succeeded    []ports.LoginAttempt
 	attemptErr   error
 	succeededErr error
+}
+
+func (l *recordingLimiter) Wait(context.Context, ports.LoginAttempt, time.Time) (time.Duration, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return 0, l.attemptErr
 }
 
 func (l *recordingLimiter) Attempt(_ context.Context, a ports.LoginAttempt, _ time.Time) (time.Duration, error) {

@@ -17,9 +17,15 @@ type clientResolver struct {
 }
 
 func newClientResolver(trusted []netip.Prefix, header string) (clientResolver, error) {
-	for _, p := range trusted {
+	trusted = slices.Clone(trusted)
+	for i, p := range trusted {
 		if !p.IsValid() {
 			return clientResolver{}, errors.New("httpapi: Config.TrustedProxies holds an invalid prefix")
+		}
+		// Peers are unmapped (::ffff:10.0.0.1 is 10.0.0.1), so an
+		// IPv4-mapped prefix must be too, or it would never match.
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			trusted[i] = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 		}
 	}
 	if header == "" {
@@ -27,7 +33,7 @@ func newClientResolver(trusted []netip.Prefix, header string) (clientResolver, e
 	}
 	header = http.CanonicalHeaderKey(header)
 	return clientResolver{
-		trusted: slices.Clone(trusted),
+		trusted: trusted,
 		header:  header,
 		xff:     header == "X-Forwarded-For",
 	}, nil

@@ -88,6 +88,10 @@ func TestClientAddress(t *testing.T) {
 		// Behind a trusted proxy, X-Forwarded-For (the default header).
 		{name: "trusted proxy: rightmost untrusted hop", trusted: proxies, remote: "10.0.0.1:443",
 			hdr: []string{"X-Forwarded-For", "203.0.113.9, 10.0.0.2"}, want: "203.0.113.9"},
+		{name: "IPv4-mapped trusted prefix matches an IPv4 peer", trusted: []string{"::ffff:10.0.0.0/104"}, remote: "10.0.0.1:443",
+			hdr: []string{"X-Forwarded-For", "203.0.113.9"}, want: "203.0.113.9"},
+		{name: "IPv4-mapped trusted prefix matches a mapped peer", trusted: []string{"::ffff:10.0.0.0/104"}, remote: "[::ffff:10.0.0.1]:443",
+			hdr: []string{"X-Forwarded-For", "203.0.113.9"}, want: "203.0.113.9"},
 		{name: "trusted proxy: single hop", trusted: proxies, remote: "10.0.0.1:443",
 			hdr: []string{"X-Forwarded-For", "203.0.113.9"}, want: "203.0.113.9"},
 		{name: "trusted proxy: hops over several header lines", trusted: proxies, remote: "10.0.0.1:443",

@@ -169,6 +169,7 @@ func (a *API) changePassword(ctx context.Context, req Request) Response {
 	if in.NewPassword == nil {
 		return missing("new_password")
 	}
+	ctx = usecase.WithClient(ctx, a.clients.client(req)) // throttles the current-password check
 	if err := a.svc.ChangePassword(ctx, p, *in.CurrentPassword, *in.NewPassword); err != nil {
 		return a.fail(ctx, err)
 	}

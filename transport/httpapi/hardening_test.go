@@ -165,6 +165,10 @@ type fixedLimiter struct {
 	attempts []ports.LoginAttempt
 }
 
+func (l *fixedLimiter) Wait(ctx context.Context, a ports.LoginAttempt, now time.Time) (time.Duration, error) {
+	return l.Attempt(ctx, a, now)
+}
+
 func (l *fixedLimiter) Attempt(_ context.Context, a ports.LoginAttempt, _ time.Time) (time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
