@@ -56,7 +56,8 @@ type LoginRequest struct {
 	ExtraClaims map[string]any
 	// Client identifies where the attempt comes from, for throttling and
 	// the audit log (see ports.LoginAttempt.Client): an HTTP transport
-	// passes the client's IP address. "" throttles by account only.
+	// passes the client's IP address. "" means the client the context
+	// carries (WithClient); with neither, only the account is throttled.
 	Client string
 }
 
@@ -299,12 +300,9 @@ func (s *Service) currentState(ctx context.Context, email string) (userState, er
 		}
 		gen = s.cache.generation()
 	}
-	u, err := s.users.FindByEmail(ctx, email)
-	switch {
-	case errors.Is(err, domain.ErrUserNotFound):
-		return userState{}, fmt.Errorf("%w: user no longer exists", domain.ErrInvalidToken)
-	case err != nil:
-		return userState{}, fmt.Errorf("usecase: load principal: %w", err)
+	u, err := s.tokenUser(ctx, email)
+	if err != nil {
+		return userState{}, err
 	}
 	st := stateOf(u)
 	if s.cache != nil {
@@ -319,15 +317,25 @@ func (s *Service) principalUser(ctx context.Context, p Principal) (domain.User, 
 	if p.IsZero() {
 		return domain.User{}, fmt.Errorf("%w: no authenticated principal", domain.ErrInvalidToken)
 	}
-	u, err := s.users.FindByEmail(ctx, p.Email())
+	u, err := s.tokenUser(ctx, p.Email())
+	if err != nil {
+		return domain.User{}, err
+	}
+	if err := checkPrincipal(stateOf(u), p); err != nil {
+		return domain.User{}, err
+	}
+	return u, nil
+}
+
+// tokenUser reads the user a token names from the store; a user that no
+// longer exists makes the token invalid.
+func (s *Service) tokenUser(ctx context.Context, email string) (domain.User, error) {
+	u, err := s.users.FindByEmail(ctx, email)
 	switch {
 	case errors.Is(err, domain.ErrUserNotFound):
 		return domain.User{}, fmt.Errorf("%w: user no longer exists", domain.ErrInvalidToken)
 	case err != nil:
 		return domain.User{}, fmt.Errorf("usecase: load principal: %w", err)
-	}
-	if err := checkPrincipal(stateOf(u), p); err != nil {
-		return domain.User{}, err
 	}
 	return u, nil
 }
