@@ -345,7 +345,7 @@ func TestLoadErrors(t *testing.T) {
 
 func TestNewOnCustomStore(t *testing.T) {
 	ctx := context.Background()
-	s, err := config.Parse(env(map[string]string{"AUTH_BCRYPT_COST": "4", "AUTH_SECRET_KEY": key32}))
+	s, err := config.Parse(env(map[string]string{"AUTH_BCRYPT_COST": "4", "AUTH_SECRET_KEY": key32, "AUTH_TRUSTED_PROXIES": "10.0.0.0/8"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,6 +354,9 @@ func TestNewOnCustomStore(t *testing.T) {
 	srv, err := config.New(ctx, s, store, quietLogger(&buf))
 	if err != nil {
 		t.Fatalf("New: %v", err)
+	}
+	if want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}; !slices.Equal(srv.Auth.TrustedProxies, want) {
+		t.Errorf("Auth.TrustedProxies = %v, want %v (from AUTH_TRUSTED_PROXIES)", srv.Auth.TrustedProxies, want)
 	}
 	if err := srv.Close(); err != nil {
 		t.Errorf("Close: %v", err)
