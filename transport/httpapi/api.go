@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/authadmin/authadmin/transport/httpapi/openapi"
 	"github.com/authadmin/authadmin/usecase"
 )
 
@@ -61,6 +62,10 @@ type Route struct {
 	// Handle serves a request. It never panics on any input and returns
 	// a complete response.
 	Handle func(ctx context.Context, req Request) Response
+
+	// operation documents the route in the OpenAPI document; nil for the
+	// routes that serve the documentation itself.
+	operation func() *openapi.Operation
 }
 
 // New returns the API for cfg. It fails if cfg.Service is nil or the prefix
@@ -93,13 +98,20 @@ func New(cfg Config) (*API, error) {
 		a.log = slog.Default()
 	}
 	a.routes = []Route{
-		{"POST", prefix + "/register", a.register},
-		{"POST", prefix + "/login", a.login},
-		{"GET", prefix + "/me", a.me},
-		{"POST", prefix + "/change-password", a.changePassword},
-		{"GET", prefix + "/pending", a.pending},
-		{"POST", prefix + "/approve", a.approve},
-		{"POST", prefix + "/reject", a.reject},
+		{"POST", prefix + "/register", a.register, a.registerOp},
+		{"POST", prefix + "/login", a.login, a.loginOp},
+		{"GET", prefix + "/me", a.me, a.meOp},
+		{"POST", prefix + "/change-password", a.changePassword, a.changePasswordOp},
+		{"GET", prefix + "/pending", a.pending, a.pendingOp},
+		{"POST", prefix + "/approve", a.approve, func() *openapi.Operation {
+			return a.decideOp("approve", "Approve an account (administrators only); approving an approved one changes nothing")
+		}},
+		{"POST", prefix + "/reject", a.reject, func() *openapi.Operation {
+			return a.decideOp("reject", "Reject an account (administrators only); its tokens stop working", http.StatusConflict)
+		}},
+	}
+	if err := a.addDocs(cfg); err != nil {
+		return nil, err
 	}
 	return a, nil
 }

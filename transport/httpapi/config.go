@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/netip"
 
+	"github.com/authadmin/authadmin/transport/httpapi/openapi"
+
 	"github.com/authadmin/authadmin/usecase"
 )
 
@@ -18,6 +20,9 @@ const (
 	// value looked at (10 KiB: jwtcodec's default 8 KiB token limit and
 	// room for the scheme); a longer one is answered 401 without parsing.
 	DefaultMaxAuthorizationBytes = 10 << 10
+	// DefaultSwaggerUIAssets is where the Swagger UI page loads
+	// swagger-ui-dist from by default: a public CDN, as FastAPI does.
+	DefaultSwaggerUIAssets = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
 	// DefaultClientIPHeader is the header read for the client's address
 	// when the connection comes from one of Config.TrustedProxies.
 	DefaultClientIPHeader = "X-Forwarded-For"
@@ -48,6 +53,19 @@ type Config struct {
 	// address taken is the rightmost one that is not itself a trusted
 	// proxy; for any other header (X-Real-IP), its single value.
 	ClientIPHeader string
+	// OpenAPI, if set, edits the OpenAPI document (API.OpenAPI) once, before
+	// it is served at Prefix+"/openapi.json": an application adds its own
+	// routes to it, or a Servers entry when the auth routes are mounted
+	// under a framework group.
+	OpenAPI func(*openapi.Document)
+	// SwaggerUI serves a Swagger UI page at Prefix+"/docs" (off by
+	// default). Its Authorize dialog logs in with the OAuth2 password
+	// flow, and every operation with security then carries the token.
+	SwaggerUI bool
+	// SwaggerUIAssets is the URL of the folder that holds swagger-ui-dist's
+	// swagger-ui.css and swagger-ui-bundle.js (default
+	// DefaultSwaggerUIAssets). Serve the files yourself to avoid the CDN.
+	SwaggerUIAssets string
 	// Logger receives the causes of 500 responses (default slog.Default()).
 	Logger *slog.Logger
 }

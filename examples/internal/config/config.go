@@ -27,6 +27,7 @@ import (
 	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/ports"
 	"github.com/authadmin/authadmin/transport/httpapi"
+	"github.com/authadmin/authadmin/transport/httpapi/openapi"
 	"github.com/authadmin/authadmin/usecase"
 )
 
@@ -44,6 +45,12 @@ const (
 	// networks, comma-separated) whose X-Forwarded-For names the client
 	// for login throttling; unset, the connection's address is used.
 	EnvTrustedProxies = "AUTH_TRUSTED_PROXIES"
+	// EnvDocs turns the Swagger UI page at /auth/docs off ("off") or on
+	// ("on", the default).
+	EnvDocs = "AUTH_DOCS"
+	// EnvSwaggerUIAssets is where the page loads swagger-ui-dist from
+	// (default httpapi.DefaultSwaggerUIAssets, a public CDN).
+	EnvSwaggerUIAssets = "AUTH_SWAGGER_UI_ASSETS"
 	// EnvShutdownTimeout shortens the shutdown grace period; the tests set
 	// it so as not to wait ShutdownTimeout for a request that never ends.
 	EnvShutdownTimeout = "SHUTDOWN_TIMEOUT"
@@ -88,6 +95,11 @@ type Settings struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed (AUTH_TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
+	// Docs serves Swagger UI at /auth/docs (AUTH_DOCS, default on).
+	Docs bool
+	// SwaggerUIAssets is the swagger-ui-dist folder URL
+	// (AUTH_SWAGGER_UI_ASSETS; empty: httpapi's default CDN).
+	SwaggerUIAssets string
 	// ShutdownTimeout is the grace period for requests in flight once the
 	// server is told to stop (SHUTDOWN_TIMEOUT, test-only; default
 	// ShutdownTimeout).
@@ -108,6 +120,8 @@ func Parse(getenv func(string) string) (Settings, error) {
 		BcryptCost:      DefaultBcryptCost,
 		SecretKey:       []byte(getenv(EnvSecretKey)),
 		ShutdownTimeout: ShutdownTimeout,
+		Docs:            true,
+		SwaggerUIAssets: strings.TrimSpace(getenv(EnvSwaggerUIAssets)),
 	}
 	var errs []error
 	bad := func(name, value, why string) {
@@ -180,6 +194,13 @@ func Parse(getenv func(string) string) (Settings, error) {
 			}
 			s.TrustedProxies = append(s.TrustedProxies, p)
 		}
+	}
+	switch v := strings.TrimSpace(getenv(EnvDocs)); v {
+	case "", "on":
+	case "off":
+		s.Docs = false
+	default:
+		bad(EnvDocs, v, "want on or off")
 	}
 	if v := strings.TrimSpace(getenv(EnvShutdownTimeout)); v != "" {
 		d, err := time.ParseDuration(v)
@@ -296,11 +317,49 @@ func New(ctx context.Context, s Settings, users ports.UserRepository, logger *sl
 	}
 	return &Server{
 		Settings: s,
-		Auth:     httpapi.Config{Service: svc, Logger: logger, TrustedProxies: s.TrustedProxies},
-		Addr:     s.Addr,
-		Logger:   logger,
-		Close:    func() error { return nil },
+		Auth: httpapi.Config{
+			Service:         svc,
+			Logger:          logger,
+			TrustedProxies:  s.TrustedProxies,
+			SwaggerUI:       s.Docs,
+			SwaggerUIAssets: s.SwaggerUIAssets,
+			OpenAPI:         DocumentAppRoutes,
+		},
+		Addr:   s.Addr,
+		Logger: logger,
+		Close:  func() error { return nil },
 	}, nil
+}
+
+// DocumentAppRoutes adds the example servers' own routes to the OpenAPI
+// document of the auth routes: GET /orders (any logged-in user),
+// GET /admin/stats (administrators) and GET /healthz (public). The first two
+// carry the bearer security, so Swagger UI sends the token it got at
+// Authorize.
+func DocumentAppRoutes(doc *openapi.Document) {
+	object := map[string]any{"type": "object"}
+	problem := openapi.JSON(openapi.Ref("Problem"))
+	doc.AddOperation("GET", "/orders", &openapi.Operation{
+		OperationID: "listOrders", Summary: "The caller's orders (any logged-in user)", Tags: []string{"app"},
+		Security: openapi.Bearer(),
+		Responses: map[string]*openapi.Response{
+			"200": {Description: "The orders and who asked", Content: openapi.JSON(object)},
+			"401": {Description: "Not logged in", Content: problem},
+		},
+	})
+	doc.AddOperation("GET", "/admin/stats", &openapi.Operation{
+		OperationID: "adminStats", Summary: "Today's figures (administrators only)", Tags: []string{"app"},
+		Security: openapi.Bearer(),
+		Responses: map[string]*openapi.Response{
+			"200": {Description: "The figures", Content: openapi.JSON(object)},
+			"401": {Description: "Not logged in", Content: problem},
+			"403": {Description: "Not an administrator, or one who must change the default password first", Content: problem},
+		},
+	})
+	doc.AddOperation("GET", "/healthz", &openapi.Operation{
+		OperationID: "health", Summary: "Liveness (public)", Tags: []string{"app"},
+		Responses: map[string]*openapi.Response{"200": {Description: `{"status":"ok"}`, Content: openapi.JSON(object)}},
+	})
 }
 
 // Listen binds addr and only then logs "listening on http://HOST:PORT" with
