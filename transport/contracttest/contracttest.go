@@ -28,6 +28,7 @@
 package contracttest
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/authadmin/authadmin/adapters/memstore"
@@ -56,6 +57,28 @@ func WithStore(newStore func(t *testing.T) ports.UserRepository) Option {
 	return func(s *suite) { s.newStore = newStore }
 }
 
+// Exchange is one request the suite sent and the response it got, for
+// WithExchangeCheck.
+type Exchange struct {
+	// Request is the request as sent; its Body is spent (see RequestBody).
+	Request *http.Request
+	// RequestBody is the request's body (nil: none).
+	RequestBody []byte
+	// Response is the response; its Body is spent (see ResponseBody).
+	Response *http.Response
+	// ResponseBody is the response's body.
+	ResponseBody []byte
+}
+
+// WithExchangeCheck makes the suite pass every exchange it has with the
+// server (except the deliberately malformed ones it writes on a bare
+// connection) to check, which reports problems with t.Errorf. check may be
+// called from several goroutines at once. An OpenAPI validator plugged in
+// here proves that the document describes what the transport does.
+func WithExchangeCheck(check func(t *testing.T, ex Exchange)) Option {
+	return func(s *suite) { s.check = check }
+}
+
 // Run runs the contract suite against a transport; name (e.g. "nethttp")
 // appears in every failure message.
 func Run(t *testing.T, name string, start Start, opts ...Option) {
@@ -74,6 +97,7 @@ func Run(t *testing.T, name string, start Start, opts ...Option) {
 	t.Run("approve and reject", s.approveReject)
 	t.Run("default admin", s.defaultAdmin)
 	t.Run("probes", s.probes)
+	t.Run("documentation", s.docs)
 	t.Run("adversarial tokens", s.adversarialTokens)
 	t.Run("adversarial input", s.adversarialInput)
 	t.Run("adversarial login", s.adversarialLogin)
@@ -85,6 +109,7 @@ type suite struct {
 	name     string
 	start    Start
 	newStore func(t *testing.T) ports.UserRepository
+	check    func(t *testing.T, ex Exchange)
 }
 
 // cases runs each function as a parallel subtest with its own server,

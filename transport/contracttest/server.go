@@ -55,6 +55,9 @@ type options struct {
 	// (0: the defaults).
 	hashSlots int
 	hashWait  time.Duration
+	// swaggerUI serves the Swagger UI page, with its assets at
+	// swaggerUIAssets.
+	swaggerUI bool
 }
 
 // failEmail is the address a failingStore fails on.
@@ -136,6 +139,9 @@ func (s suite) server(t *testing.T, o options) *client {
 		MaxBodyBytes: o.maxBodyBytes,
 		Logger:       cfg.Logger,
 	}
+	if o.swaggerUI {
+		hcfg.SwaggerUI, hcfg.SwaggerUIAssets = true, swaggerUIAssets
+	}
 	if o.trustLoopback {
 		hcfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	}
@@ -158,6 +164,7 @@ func (s suite) server(t *testing.T, o options) *client {
 		clock:   clock,
 		logs:    logs,
 		secrets: newSecrets(userPassword, adminPassword, usecase.DefaultAdminPassword, string(secret)),
+		check:   s.check,
 	}
 	t.Cleanup(transport.CloseIdleConnections)
 	t.Cleanup(c.checkLogs)
