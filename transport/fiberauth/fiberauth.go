@@ -48,6 +48,7 @@ import (
 
 	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/transport/httpapi"
+	"github.com/authadmin/authadmin/transport/httpapi/openapi"
 	"github.com/authadmin/authadmin/usecase"
 )
 
@@ -130,6 +131,11 @@ func (a *Auth) Mount(r fiber.Router) {
 		r.All(path, func(c *fiber.Ctx) error { return write(c, a.api.MethodNotAllowed(path)) })
 	}
 }
+
+// OpenAPI returns a new OpenAPI 3.1 document of the auth routes (see
+// httpapi.API.OpenAPI), for an application that merges it into a document
+// of its own.
+func (a *Auth) OpenAPI() *openapi.Document { return a.api.OpenAPI() }
 
 // RequireLogin returns middleware that lets through requests with a valid
 // bearer token, storing the principal in the request's locals (see

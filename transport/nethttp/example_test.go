@@ -14,6 +14,7 @@ import (
 	"github.com/authadmin/authadmin/adapters/jwtcodec"
 	"github.com/authadmin/authadmin/adapters/memstore"
 	"github.com/authadmin/authadmin/transport/httpapi"
+	"github.com/authadmin/authadmin/transport/httpapi/openapi"
 	httpauth "github.com/authadmin/authadmin/transport/nethttp"
 	"github.com/authadmin/authadmin/usecase"
 )
@@ -67,4 +68,32 @@ func Example() {
 	// Output:
 	// 401 Bearer
 	// 200 orders of boss@example.com
+}
+
+// Take the OpenAPI document of the auth routes and add an application
+// route to it, for an application that serves a document of its own.
+func ExampleAuth_OpenAPI() {
+	hasher, _ := bcrypthash.New(bcrypthash.MinProductionCost)
+	tokens, _ := jwtcodec.New(jwtcodec.Config{Secret: []byte("an example key of at least 32 bytes!")})
+	svc, err := usecase.New(usecase.Config{
+		Users: memstore.New(), Hasher: hasher, Tokens: tokens, Logger: slog.New(slog.DiscardHandler),
+		AdminEmail: "boss@example.com", AdminPassword: "a-long-admin-password",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	auth, err := httpauth.Setup(http.NewServeMux(), httpapi.Config{Service: svc})
+	if err != nil {
+		log.Fatal(err)
+	}
+	doc := auth.OpenAPI()
+	doc.AddOperation("GET", "/orders", &openapi.Operation{
+		Summary:  "The caller's orders",
+		Security: openapi.Bearer(),
+		Responses: map[string]*openapi.Response{
+			"200": {Description: "Orders", Content: openapi.JSON(map[string]any{"type": "object"})},
+		},
+	})
+	fmt.Println(doc.OpenAPI, doc.Operation("POST", "/auth/login").OperationID, doc.Operation("GET", "/orders").Summary)
+	// Output: 3.1.0 login The caller's orders
 }

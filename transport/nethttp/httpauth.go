@@ -18,6 +18,7 @@ import (
 
 	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/transport/httpapi"
+	"github.com/authadmin/authadmin/transport/httpapi/openapi"
 	"github.com/authadmin/authadmin/usecase"
 )
 
@@ -61,6 +62,11 @@ func (a *Auth) Mount(mux *http.ServeMux) {
 		})
 	}
 }
+
+// OpenAPI returns a new OpenAPI 3.1 document of the auth routes (see
+// httpapi.API.OpenAPI), for an application that merges it into a document
+// of its own.
+func (a *Auth) OpenAPI() *openapi.Document { return a.api.OpenAPI() }
 
 // RequireLogin lets through requests with a valid bearer token, putting the
 // principal in the request's context (see ClaimsFrom), and answers others
