@@ -21,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/authadmin/authadmin/examples/internal/config"
+	"github.com/authadmin/authadmin/transport/httpapi/openapi"
 	httpauth "github.com/authadmin/authadmin/transport/nethttp"
 )
 
@@ -49,6 +50,19 @@ func run(logger *slog.Logger) error {
 		return err
 	}
 
+	// Document this example's own admin route next to the shared ones.
+	app.Auth.OpenAPI = func(doc *openapi.Document) {
+		config.DocumentAppRoutes(doc)
+		doc.AddOperation("GET", "/admin/audit", &openapi.Operation{
+			OperationID: "auditTrail", Summary: "The store's audit trail (administrators only)", Tags: []string{"app"},
+			Security: openapi.Bearer(),
+			Responses: map[string]*openapi.Response{
+				"200": {Description: "The trail, oldest first", Content: openapi.JSON(map[string]any{"type": "array"})},
+				"401": {Description: "Not logged in", Content: openapi.Problem()},
+				"403": {Description: "Not an administrator, or one who must change the default password first", Content: openapi.Problem()},
+			},
+		})
+	}
 	mux := http.NewServeMux()
 	auth, err := httpauth.Setup(mux, app.Auth)
 	if err != nil {

@@ -40,7 +40,7 @@ func problemResponses(details map[int]string, statuses ...int) map[string]*opena
 		if d, ok := details[status]; ok {
 			desc = d
 		}
-		r := &openapi.Response{Description: desc, Content: map[string]openapi.MediaType{contentTypeProblem: {Schema: ref("Problem")}}}
+		r := &openapi.Response{Description: desc, Content: openapi.Problem()}
 		switch status {
 		case http.StatusUnauthorized:
 			r.Headers = map[string]openapi.Header{"WWW-Authenticate": {Description: `Bearer, with error="invalid_token" when a token was sent`, Schema: map[string]any{"type": "string"}}}

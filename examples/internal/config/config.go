@@ -338,7 +338,8 @@ func New(ctx context.Context, s Settings, users ports.UserRepository, logger *sl
 // Authorize.
 func DocumentAppRoutes(doc *openapi.Document) {
 	object := map[string]any{"type": "object"}
-	problem := openapi.JSON(openapi.Ref("Problem"))
+	// RequireLogin and RequireAdmin refuse with RFC 9457 problem documents.
+	problem := openapi.Problem()
 	doc.AddOperation("GET", "/orders", &openapi.Operation{
 		OperationID: "listOrders", Summary: "The caller's orders (any logged-in user)", Tags: []string{"app"},
 		Security: openapi.Bearer(),

@@ -344,6 +344,7 @@ func Walk(t *testing.T, name, base string) {
 	// The public and protected application routes, before anything else.
 	c.expect("GET /healthz", c.do("GET", "/healthz", "", nil), http.StatusOK, `"status":"ok"`)
 	c.expect("GET /orders without a token", c.do("GET", "/orders", "", nil), http.StatusUnauthorized, "")
+	c.docs()
 
 	// 1. The admin logs in with the default credentials; admin operations
 	// are refused until the default password is changed.
@@ -413,6 +414,34 @@ func Walk(t *testing.T, name, base string) {
 	c.login("step 6: login with the old password", UserEmail, UserPassword, http.StatusUnauthorized)
 	newTok := c.login("step 6: login with the new password", UserEmail, UserNewPassword, http.StatusOK)
 	c.expect("step 6: GET /orders with the new token", c.do("GET", "/orders", newTok, nil), http.StatusOK, UserEmail)
+}
+
+// docs checks the documentation every example serves: the Swagger UI page,
+// and an OpenAPI document whose every operation the server routes (no 404
+// or 405), the application's routes included.
+func (c *client) docs() {
+	c.t.Helper()
+	page := c.do("GET", "/auth/docs", "", nil)
+	c.expect("GET /auth/docs", page, http.StatusOK, "swagger-ui-bundle.js")
+	spec := c.do("GET", "/auth/openapi.json", "", nil)
+	c.expect("GET /auth/openapi.json", spec, http.StatusOK, `"openapi":"3.1.0"`)
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	c.decode("GET /auth/openapi.json", spec, &doc)
+	for _, path := range []string{"/orders", "/admin/stats", "/healthz", "/auth/login"} {
+		if doc.Paths[path] == nil {
+			c.t.Errorf("%s: the OpenAPI document does not list %s", c.name, path)
+		}
+	}
+	for path, item := range doc.Paths {
+		for method := range item {
+			resp := c.do(strings.ToUpper(method), path, "", nil)
+			if resp.status == http.StatusNotFound || resp.status == http.StatusMethodNotAllowed {
+				c.t.Errorf("%s: %s %s is documented but not routed (%d)", c.name, strings.ToUpper(method), path, resp.status)
+			}
+		}
+	}
 }
 
 // HeaderLimits checks the server's request-header limit against the

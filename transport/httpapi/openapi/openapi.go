@@ -119,6 +119,12 @@ func Bearer() []map[string][]string { return []map[string][]string{{SecuritySche
 // Ref returns a JSON Schema reference to a schema of Components.Schemas.
 func Ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
 
+// Problem returns the content of an RFC 9457 problem document, the body of
+// every error the auth routes and their middleware answer.
+func Problem() map[string]MediaType {
+	return map[string]MediaType{"application/problem+json": {Schema: Ref("Problem")}}
+}
+
 // JSON returns the content of an application/json body of schema.
 func JSON(schema map[string]any) map[string]MediaType {
 	return map[string]MediaType{"application/json": {Schema: schema}}
