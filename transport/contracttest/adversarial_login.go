@@ -106,6 +106,7 @@ func (c *client) retryAfter(r *response) time.Duration {
 }
 
 func failedLogins(t *testing.T, c *client) {
+	c.clock.freeze() // the throttling waits are counted in seconds
 	c.approvedUser("ann@example.com")
 	c.hasher.reset()
 	var statuses []int
@@ -154,6 +155,7 @@ func failedLogins(t *testing.T, c *client) {
 }
 
 func spoofedForwardedFor(t *testing.T, c *client) {
+	c.clock.freeze() // the throttling waits are counted in seconds
 	c.approvedUser("ann@example.com")
 	c.hasher.reset()
 	for i := range 20 {
@@ -165,6 +167,7 @@ func spoofedForwardedFor(t *testing.T, c *client) {
 }
 
 func passwordSpraying(t *testing.T, c *client) {
+	c.clock.freeze() // the throttling waits are counted in seconds
 	for i := range 30 {
 		c.wantStatus(c.loginResp(fmt.Sprintf("user%d@example.com", i), "Spring2026!"), http.StatusUnauthorized)
 	}
@@ -177,6 +180,7 @@ func passwordSpraying(t *testing.T, c *client) {
 // changePasswordGuesses: a thief holding the owner's token guesses the
 // current password from their own address; the owner logs in from theirs.
 func changePasswordGuesses(t *testing.T, c *client) {
+	c.clock.freeze() // the throttling waits are counted in seconds
 	c.register("ann@example.com")
 	c.setStatus("/approve", c.adminToken(), "ann@example.com")
 	owner, thief := c.from("203.0.113.5"), c.from("198.51.100.7")
@@ -208,6 +212,7 @@ func changePasswordGuesses(t *testing.T, c *client) {
 }
 
 func ownerDuringAttack(t *testing.T, c *client) {
+	c.clock.freeze() // the throttling waits are counted in seconds
 	c.approvedUser("ann@example.com")
 	attacker := c.from("198.51.100.7")
 	for i := range 150 {
@@ -224,6 +229,7 @@ func ownerDuringAttack(t *testing.T, c *client) {
 }
 
 func distributedGuessing(t *testing.T, c *client) {
+	c.clock.freeze() // the throttling waits are counted in seconds
 	c.register("ann@example.com")
 	c.setStatus("/approve", c.adminToken(), "ann@example.com")
 	owner := c.from("203.0.113.5")

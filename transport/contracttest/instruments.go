@@ -14,15 +14,21 @@ import (
 
 // offsetClock is a server's clock: the real time plus an offset the suite
 // moves forward, so that throttling waits can pass without sleeping while
-// tokens the suite signs with the real time stay valid.
+// tokens the suite signs with the real time stay valid. A test whose
+// outcome depends on no time passing between requests (a throttling wait
+// of one second, on a slow machine) freezes it.
 type offsetClock struct {
 	mu     sync.Mutex
 	offset time.Duration
+	frozen time.Time
 }
 
 func (c *offsetClock) now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.frozen.IsZero() {
+		return c.frozen.Add(c.offset)
+	}
 	return time.Now().Add(c.offset)
 }
 
@@ -30,6 +36,13 @@ func (c *offsetClock) now() time.Time {
 func (c *offsetClock) advance(d time.Duration) {
 	c.mu.Lock()
 	c.offset += d
+	c.mu.Unlock()
+}
+
+// freeze stops the clock at the current time; only advance moves it then.
+func (c *offsetClock) freeze() {
+	c.mu.Lock()
+	c.frozen = time.Now()
 	c.mu.Unlock()
 }
 
