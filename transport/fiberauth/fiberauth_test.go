@@ -22,6 +22,7 @@ import (
 	"github.com/authadmin/authadmin/adapters/jwtcodec"
 	"github.com/authadmin/authadmin/adapters/memstore"
 	"github.com/authadmin/authadmin/transport/fiberauth"
+	"github.com/authadmin/authadmin/transport/fiberauth/fiberauthtest"
 	"github.com/authadmin/authadmin/transport/httpapi"
 	"github.com/authadmin/authadmin/usecase"
 )
@@ -173,8 +174,8 @@ func TestHeaderSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addProbes(app, auth)
-	base := serve(t, app)
+	fiberauthtest.AddProbes(app, auth)
+	base := fiberauthtest.Serve(t, app)
 	token := adminToken(t, svc)
 	client := &http.Client{Timeout: 10 * time.Second}
 
@@ -235,7 +236,7 @@ func TestPrincipalNotCarriedOver(t *testing.T) {
 		claims, okClaims := fiberauth.ClaimsFrom(c)
 		return c.JSON(fiber.Map{"principal": ok, "claims": okClaims, "sub": claims.Subject})
 	})
-	base := serve(t, app)
+	base := fiberauthtest.Serve(t, app)
 	token := adminToken(t, svc)
 
 	var conns atomic.Int32

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,12 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-	"github.com/labstack/echo/v4"
-
 	"github.com/authadmin/authadmin/transport/contracttest"
-	"github.com/authadmin/authadmin/transport/echoauth"
-	"github.com/authadmin/authadmin/transport/fiberauth"
+	"github.com/authadmin/authadmin/transport/echoauth/echoauthtest"
+	"github.com/authadmin/authadmin/transport/fiberauth/fiberauthtest"
 	"github.com/authadmin/authadmin/transport/httpapi"
 )
 
@@ -44,8 +40,8 @@ func TestContractMatchesOpenAPI(t *testing.T) {
 		start contracttest.Start
 	}{
 		{"nethttp", contracttest.NetHTTP},
-		{"echo", startEcho},
-		{"fiber", startFiber},
+		{"echo", echoauthtest.Start},
+		{"fiber", fiberauthtest.Start},
 	} {
 		// Counted around t.Run, which returns once the suite's parallel
 		// subtests have too.
@@ -212,67 +208,4 @@ func (c *openAPICheck) coverage(t *testing.T) {
 		}
 		t.Logf("%s: checked %s; declared but not produced: %s", op, strings.Join(got, " "), cmp.Or(strings.Join(missing, " "), "none"))
 	}
-}
-
-// startEcho is the Echo transport's contract start function (as in
-// transport/echoauth's tests): the auth routes and the suite's probe
-// routes on a real listener.
-func startEcho(t *testing.T, cfg httpapi.Config) string {
-	t.Helper()
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	auth, err := echoauth.Setup(e, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.GET("/probe/login", func(c echo.Context) error {
-		claims, ok := echoauth.ClaimsFrom(c)
-		if !ok {
-			return c.String(http.StatusInternalServerError, "no claims in the context")
-		}
-		companyID, _ := claims.Claim("company_id")
-		return c.JSON(http.StatusOK, map[string]any{"sub": claims.Subject, "company_id": companyID, "is_admin": claims.IsAdmin})
-	}, auth.RequireLogin())
-	e.GET("/probe/admin", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]any{"ok": true})
-	}, auth.RequireAdmin())
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String()
-}
-
-// startFiber is the Fiber transport's contract start function (as in
-// transport/fiberauth's tests), on an app configured with
-// fiberauth.AppConfig.
-func startFiber(t *testing.T, cfg httpapi.Config) string {
-	t.Helper()
-	app := fiber.New(fiberauth.AppConfig(fiber.Config{DisableStartupMessage: true}))
-	auth, err := fiberauth.Setup(app, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.Get("/probe/login", auth.RequireLogin(), func(c *fiber.Ctx) error {
-		claims, ok := fiberauth.ClaimsFrom(c)
-		if !ok {
-			return c.Status(fiber.StatusInternalServerError).SendString("no claims in the request's locals")
-		}
-		companyID, _ := claims.Claim("company_id")
-		return c.JSON(fiber.Map{"sub": claims.Subject, "company_id": companyID, "is_admin": claims.IsAdmin})
-	})
-	app.Get("/probe/admin", auth.RequireAdmin(), func(c *fiber.Ctx) error {
-		return c.JSON(fiber.Map{"ok": true})
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.Shutdown() })
-	return "http://" + ln.Addr().String()
 }
