@@ -20,9 +20,14 @@ const (
 	// value looked at (10 KiB: jwtcodec's default 8 KiB token limit and
 	// room for the scheme); a longer one is answered 401 without parsing.
 	DefaultMaxAuthorizationBytes = 10 << 10
+	// SwaggerUIVersion is the swagger-ui-dist release the page is made
+	// for, and the one DefaultSwaggerUIAssets names.
+	SwaggerUIVersion = "5.35.0"
 	// DefaultSwaggerUIAssets is where the Swagger UI page loads
-	// swagger-ui-dist from by default: a public CDN, as FastAPI does.
-	DefaultSwaggerUIAssets = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+	// swagger-ui-dist from by default: a public CDN, as FastAPI does, but
+	// pinned to one release, whose files the page checks with Subresource
+	// Integrity (the page handles administrators' passwords).
+	DefaultSwaggerUIAssets = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@" + SwaggerUIVersion
 	// DefaultClientIPHeader is the header read for the client's address
 	// when the connection comes from one of Config.TrustedProxies.
 	DefaultClientIPHeader = "X-Forwarded-For"

@@ -46,14 +46,16 @@ var swaggerUITemplate = template.Must(template.New("docs").Parse(`<!DOCTYPE html
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} - Swagger UI</title>
-<link rel="stylesheet" href="{{.Assets}}/swagger-ui.css">
+<link rel="stylesheet" href="{{.Assets}}/swagger-ui.css"{{with .CSSIntegrity}} integrity="{{.}}" crossorigin="anonymous"{{end}}>
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="{{.Assets}}/swagger-ui-bundle.js"></script>
+<script src="{{.Assets}}/swagger-ui-bundle.js"{{with .JSIntegrity}} integrity="{{.}}" crossorigin="anonymous"{{end}}></script>
 <script>
 window.ui = SwaggerUIBundle({
-  url: new URL("openapi.json", window.location.href).href,
+  // openapi.json sits next to this page, whatever prefix or group serves
+  // it (and with or without a trailing slash after docs).
+  url: window.location.pathname.replace(/\/docs\/?$/, "/openapi.json"),
   dom_id: "#swagger-ui",
   deepLinking: true,
   presets: [SwaggerUIBundle.presets.apis],
@@ -65,15 +67,27 @@ window.ui = SwaggerUIBundle({
 </html>
 `))
 
+// Subresource Integrity of the files of swagger-ui-dist SwaggerUIVersion,
+// checked when the page loads them from DefaultSwaggerUIAssets.
+const (
+	swaggerUIBundleIntegrity = "sha384-gjRm0bEPMeTmMh5jT2cHccIwCUZSTd8YC+j0d0sXw0MdGEfScduGpSyF3ZSSLkX9"
+	swaggerUICSSIntegrity    = "sha384-WlYgdmXYOOBWL5apwjDEZwN+U3HmXSSu5R6V5aGxEcf7z+KuRNwBhoxKVN1i3D5I"
+)
+
 // swaggerUIPage renders the Swagger UI page loading its assets from
 // assets, an http(s) URL or an absolute path.
 func swaggerUIPage(assets, title string) ([]byte, error) {
 	u, err := url.Parse(assets)
-	if err != nil || (u.Scheme != "" && u.Scheme != "https" && u.Scheme != "http") || (u.Scheme == "" && !strings.HasPrefix(assets, "/")) {
+	if err != nil || (u.Scheme != "" && u.Scheme != "https" && u.Scheme != "http") ||
+		(u.Scheme == "" && (!strings.HasPrefix(assets, "/") || strings.HasPrefix(assets, "//"))) {
 		return nil, fmt.Errorf("httpapi: Config.SwaggerUIAssets %q is not an http(s) URL or an absolute path", assets)
 	}
+	data := struct{ Title, Assets, JSIntegrity, CSSIntegrity string }{Title: title, Assets: strings.TrimSuffix(assets, "/")}
+	if data.Assets == DefaultSwaggerUIAssets {
+		data.JSIntegrity, data.CSSIntegrity = swaggerUIBundleIntegrity, swaggerUICSSIntegrity
+	}
 	var b bytes.Buffer
-	err = swaggerUITemplate.Execute(&b, struct{ Title, Assets string }{title, strings.TrimSuffix(assets, "/")})
+	err = swaggerUITemplate.Execute(&b, data)
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: render the Swagger UI page: %w", err)
 	}

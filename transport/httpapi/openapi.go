@@ -16,26 +16,26 @@ var (
 
 // statusText describes a status in the document.
 var statusText = map[int]string{
-	http.StatusBadRequest:                  "Malformed body (not JSON or form, trailing data, wrong types, unknown or repeated fields)",
-	http.StatusUnauthorized:                "Missing, invalid or expired bearer token, or a token its user no longer backs",
-	http.StatusForbidden:                   "Authenticated, but not allowed",
-	http.StatusNotFound:                    "No such user",
-	http.StatusConflict:                    "Conflict",
-	http.StatusRequestEntityTooLarge:       "Body over the size limit",
-	http.StatusUnsupportedMediaType:        "Wrong Content-Type",
-	http.StatusUnprocessableEntity:         "Well-formed but invalid or missing values",
-	http.StatusTooManyRequests:             "Too many failed password checks; retry after Retry-After seconds, whatever the password",
-	http.StatusRequestHeaderFieldsTooLarge: "Request headers larger than the server accepts",
-	http.StatusInternalServerError:         "Server-side failure (the cause is logged, never sent)",
-	http.StatusServiceUnavailable:          "Too many password checks at once; retry after Retry-After seconds",
+	http.StatusBadRequest:            "Malformed body (not JSON or form, trailing data, wrong types, unknown or repeated fields)",
+	http.StatusUnauthorized:          "Missing, invalid or expired bearer token, or a token its user no longer backs",
+	http.StatusForbidden:             "Authenticated, but not allowed",
+	http.StatusNotFound:              "No such user",
+	http.StatusConflict:              "Conflict",
+	http.StatusRequestEntityTooLarge: "Body over the size limit",
+	http.StatusUnsupportedMediaType:  "Wrong Content-Type",
+	http.StatusUnprocessableEntity:   "Well-formed but invalid or missing values",
+	http.StatusTooManyRequests:       "Too many failed password checks; retry after Retry-After seconds, whatever the password",
+	http.StatusInternalServerError:   "Server-side failure (the cause is logged, never sent)",
+	http.StatusServiceUnavailable:    "Too many password checks at once; retry after Retry-After seconds",
 }
 
 // problemResponses returns problem-document responses for statuses, plus
-// the 431 and 500 any route may answer. details overrides the description
-// of a status.
+// the 500 any route may answer. details overrides the description of a
+// status. (A 431 is the HTTP server's, before any route runs, and net/http
+// answers it in plain text: it is not the operations' to declare.)
 func problemResponses(details map[int]string, statuses ...int) map[string]*openapi.Response {
 	out := make(map[string]*openapi.Response)
-	for _, status := range append(statuses, http.StatusRequestHeaderFieldsTooLarge, http.StatusInternalServerError) {
+	for _, status := range append(statuses, http.StatusInternalServerError) {
 		desc := statusText[status]
 		if d, ok := details[status]; ok {
 			desc = d
@@ -43,9 +43,9 @@ func problemResponses(details map[int]string, statuses ...int) map[string]*opena
 		r := &openapi.Response{Description: desc, Content: openapi.Problem()}
 		switch status {
 		case http.StatusUnauthorized:
-			r.Headers = map[string]openapi.Header{"WWW-Authenticate": {Description: `Bearer, with error="invalid_token" when a token was sent`, Schema: map[string]any{"type": "string"}}}
+			r.Headers = map[string]openapi.Header{"WWW-Authenticate": {Description: `Bearer, with error="invalid_token" when a token was sent`, Required: true, Schema: map[string]any{"type": "string"}}}
 		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-			r.Headers = map[string]openapi.Header{"Retry-After": {Description: "Seconds to wait", Schema: map[string]any{"type": "integer", "minimum": 1}}}
+			r.Headers = map[string]openapi.Header{"Retry-After": {Description: "Seconds to wait", Required: true, Schema: map[string]any{"type": "integer", "minimum": 1}}}
 		}
 		out[strconv.Itoa(status)] = r
 	}
@@ -57,8 +57,6 @@ func withSuccess(responses map[string]*openapi.Response, status int, r *openapi.
 	responses[strconv.Itoa(status)] = r
 	return responses
 }
-
-var bearer = openapi.Bearer()
 
 func jsonBody(schema string) *openapi.RequestBody {
 	return &openapi.RequestBody{Required: true, Content: jsonContent(ref(schema))}
@@ -89,8 +87,11 @@ func (a *API) loginOp() *openapi.Operation {
 			http.StatusForbidden:    "Right password, but the account awaits approval or was rejected",
 		}, 400, 401, 403, 413, 415, 422, 429, 503), http.StatusOK, &openapi.Response{
 			Description: "The access token (Cache-Control: no-store)",
-			Headers:     map[string]openapi.Header{"Cache-Control": {Schema: map[string]any{"const": "no-store"}}},
-			Content:     jsonContent(ref("Token")),
+			Headers: map[string]openapi.Header{
+				"Cache-Control": {Required: true, Schema: map[string]any{"const": "no-store"}},
+				"Pragma":        {Required: true, Schema: map[string]any{"const": "no-cache"}},
+			},
+			Content: jsonContent(ref("Token")),
 		}),
 	}
 }
@@ -98,7 +99,7 @@ func (a *API) loginOp() *openapi.Operation {
 func (a *API) meOp() *openapi.Operation {
 	return &openapi.Operation{
 		OperationID: "me", Summary: "The caller's account as stored now, and the claims of the presented token", Tags: []string{"auth"},
-		Security:  bearer,
+		Security:  openapi.Bearer(),
 		Responses: withSuccess(problemResponses(nil, 401), http.StatusOK, &openapi.Response{Description: "The caller's account and token claims", Content: jsonContent(ref("Me"))}),
 	}
 }
@@ -106,7 +107,7 @@ func (a *API) meOp() *openapi.Operation {
 func (a *API) changePasswordOp() *openapi.Operation {
 	return &openapi.Operation{
 		OperationID: "changePassword", Summary: "Change the caller's password; every earlier token stops working", Tags: []string{"auth"},
-		Security:    bearer,
+		Security:    openapi.Bearer(),
 		RequestBody: jsonBody("ChangePassword"),
 		Responses: withSuccess(problemResponses(map[int]string{
 			http.StatusBadRequest:          "Malformed body, or the current password is wrong",
@@ -121,7 +122,7 @@ func (a *API) pendingOp() *openapi.Operation {
 	}
 	return &openapi.Operation{
 		OperationID: "listPending", Summary: "Accounts awaiting approval, oldest first (administrators only)", Tags: []string{"admin"},
-		Security: bearer,
+		Security: openapi.Bearer(),
 		Parameters: []openapi.Parameter{
 			page("limit", "How many to return", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
 			page("offset", "How many to skip", map[string]any{"type": "integer", "minimum": 0, "default": 0}),
@@ -138,7 +139,7 @@ func (a *API) pendingOp() *openapi.Operation {
 func (a *API) decideOp(id, summary string, statuses ...int) *openapi.Operation {
 	return &openapi.Operation{
 		OperationID: id, Summary: summary, Tags: []string{"admin"},
-		Security:    bearer,
+		Security:    openapi.Bearer(),
 		RequestBody: jsonBody("EmailBody"),
 		Responses: withSuccess(problemResponses(map[int]string{
 			http.StatusForbidden: "Not an administrator, or an administrator who must change the default password first",
@@ -162,10 +163,22 @@ func schemas() map[string]map[string]any {
 	}
 	userRequired := []string{"email", "is_admin", "is_approved", "status", "created_at"}
 	meProps := maps.Clone(userProps)
+	numericDate := map[string]any{"type": "integer", "description": "Seconds since 1970-01-01 UTC"}
 	meProps["claims"] = map[string]any{
 		"type":        "object",
-		"description": "Every claim of the presented token (sub, exp, iat, is_admin, ver and extra claims such as company_id)",
+		"description": "Every claim of the presented token: the registered ones below, and extra claims such as company_id",
 		"required":    []string{"sub", "exp", "iat", "is_admin", "ver"},
+		"properties": map[string]any{
+			"sub":      str,
+			"exp":      numericDate,
+			"iat":      numericDate,
+			"nbf":      numericDate,
+			"is_admin": map[string]any{"type": "boolean"},
+			"ver":      map[string]any{"type": "integer", "minimum": 0, "description": "The user's token version"},
+			"iss":      str,
+			"aud":      map[string]any{"type": []string{"string", "array"}, "items": str},
+			"jti":      str,
+		},
 	}
 	password := map[string]any{"type": "string", "description": "At most 72 bytes"}
 	return map[string]map[string]any{

@@ -79,13 +79,13 @@ func TestOpenAPIOperations(t *testing.T) {
 		secured      bool
 		statuses     []string
 	}{
-		{"POST", "/auth/register", false, []string{"201", "400", "409", "413", "415", "422", "431", "500", "503"}},
-		{"POST", "/auth/login", false, []string{"200", "400", "401", "403", "413", "415", "422", "429", "431", "500", "503"}},
-		{"GET", "/auth/me", true, []string{"200", "401", "431", "500"}},
-		{"POST", "/auth/change-password", true, []string{"204", "400", "401", "413", "415", "422", "429", "431", "500", "503"}},
-		{"GET", "/auth/pending", true, []string{"200", "401", "403", "422", "431", "500"}},
-		{"POST", "/auth/approve", true, []string{"200", "400", "401", "403", "404", "413", "415", "422", "431", "500"}},
-		{"POST", "/auth/reject", true, []string{"200", "400", "401", "403", "404", "409", "413", "415", "422", "431", "500"}},
+		{"POST", "/auth/register", false, []string{"201", "400", "409", "413", "415", "422", "500", "503"}},
+		{"POST", "/auth/login", false, []string{"200", "400", "401", "403", "413", "415", "422", "429", "500", "503"}},
+		{"GET", "/auth/me", true, []string{"200", "401", "500"}},
+		{"POST", "/auth/change-password", true, []string{"204", "400", "401", "413", "415", "422", "429", "500", "503"}},
+		{"GET", "/auth/pending", true, []string{"200", "401", "403", "422", "500"}},
+		{"POST", "/auth/approve", true, []string{"200", "400", "401", "403", "404", "413", "415", "422", "500"}},
+		{"POST", "/auth/reject", true, []string{"200", "400", "401", "403", "404", "409", "413", "415", "422", "500"}},
 	} {
 		op := doc.Operation(tc.method, tc.path)
 		if op == nil {
@@ -179,13 +179,18 @@ func TestSwaggerUIPage(t *testing.T) {
 		if resp.Status != http.StatusOK || !strings.HasPrefix(resp.Header.ContentType, "text/html") {
 			t.Fatalf("GET /auth/docs: %d %q", resp.Status, resp.Header.ContentType)
 		}
-		for _, want := range []string{`href="` + tc.want + `/swagger-ui.css"`, `src="` + tc.want + `/swagger-ui-bundle.js"`, `"openapi.json"`} {
+		for _, want := range []string{`href="` + tc.want + `/swagger-ui.css"`, `src="` + tc.want + `/swagger-ui-bundle.js"`, `/openapi.json"`} {
 			if !strings.Contains(page, want) {
 				t.Errorf("assets %q: the page lacks %s:\n%s", tc.assets, want, page)
 			}
 		}
+		// The pinned default release is checked with Subresource
+		// Integrity; files from elsewhere cannot be.
+		if got, want := strings.Count(page, `integrity="sha384-`), map[bool]int{true: 2, false: 0}[tc.want == httpapi.DefaultSwaggerUIAssets]; got != want {
+			t.Errorf("assets %q: %d integrity attributes, want %d", tc.assets, got, want)
+		}
 	}
-	for _, bad := range []string{"javascript:alert(1)", "relative/path", "ftp://example.com/x", "http://[::1"} {
+	for _, bad := range []string{"javascript:alert(1)", "relative/path", "ftp://example.com/x", "http://[::1", "//evil.example/swagger"} {
 		_, err := httpapi.New(httpapi.Config{Service: newService(t, usecase.Config{}), SwaggerUI: true, SwaggerUIAssets: bad})
 		if err == nil {
 			t.Errorf("SwaggerUIAssets %q accepted", bad)
@@ -196,5 +201,34 @@ func TestSwaggerUIPage(t *testing.T) {
 	page := string(route(t, api, "GET", "/auth/docs")(context.Background(), httpapi.Request{}).Body)
 	if strings.Contains(page, "<script>alert(1)") {
 		t.Errorf("the asset URL was not escaped:\n%s", page)
+	}
+}
+
+// Each document is the caller's: editing one (its security requirements
+// included) changes no other, and the helpers work on a zero Document.
+func TestOpenAPIDocumentsAreIndependent(t *testing.T) {
+	api := newDocAPI(t, httpapi.Config{})
+	a, b := api.OpenAPI(), api.OpenAPI()
+	a.Operation("GET", "/auth/me").Security[0][openapi.SecurityScheme] = append(a.Operation("GET", "/auth/me").Security[0][openapi.SecurityScheme], "admin")
+	a.SetTokenURL("/api/auth/login")
+	for _, op := range []*openapi.Operation{a.Operation("GET", "/auth/pending"), b.Operation("GET", "/auth/me")} {
+		if scopes := op.Security[0][openapi.SecurityScheme]; len(scopes) != 0 {
+			t.Errorf("editing one operation's security changed another's: %v", scopes)
+		}
+	}
+	tokenURL := func(d *openapi.Document) any {
+		return d.Components.SecuritySchemes[openapi.SecurityScheme]["flows"].(map[string]any)["password"].(map[string]any)["tokenUrl"]
+	}
+	if got := tokenURL(a); got != "/api/auth/login" {
+		t.Errorf("SetTokenURL: tokenUrl %v", got)
+	}
+	if got := tokenURL(b); got != "/auth/login" {
+		t.Errorf("SetTokenURL on one document changed another's tokenUrl to %v", got)
+	}
+	var zero openapi.Document
+	zero.AddOperation("GET", "/x", &openapi.Operation{Summary: "x"})
+	zero.SetTokenURL("/login") // no scheme: nothing to set, no panic
+	if zero.Operation("GET", "/x") == nil {
+		t.Error("AddOperation on a zero Document lost the operation")
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/authadmin/authadmin/examples/internal/walktest"
+	"github.com/authadmin/authadmin/transport/httpapi"
 )
 
 // The default admin the example server seeds on its first start.
@@ -179,7 +180,7 @@ func chromiumPath(t *testing.T) string {
 		return p
 	}
 	skipBrowser(t, "Chromium is not installed (no /usr/bin/chromium, no chromium on PATH): "+
-		"install it to run the Swagger UI browser test, e.g. `apt-get install chromium` on Debian or Ubuntu")
+		"install it to run the Swagger UI browser test, e.g. `apt-get install chromium` on Debian")
 	return ""
 }
 
@@ -203,22 +204,22 @@ func swaggerUIDist(t *testing.T) string {
 		t.Logf("SWAGGER_UI_DIST=%s holds no swagger-ui-bundle.js and swagger-ui.css; trying npm", dir)
 	}
 	const hint = "set SWAGGER_UI_DIST to a swagger-ui-dist directory " +
-		"(`npm install --prefix DIR swagger-ui-dist@5`, then SWAGGER_UI_DIST=DIR/node_modules/swagger-ui-dist)"
+		"(`npm install --prefix DIR swagger-ui-dist@" + httpapi.SwaggerUIVersion + "`, then SWAGGER_UI_DIST=DIR/node_modules/swagger-ui-dist)"
 	npm, err := exec.LookPath("npm")
 	if err != nil {
 		skipBrowser(t, "no Swagger UI files: SWAGGER_UI_DIST is unset and npm is not installed; %s", hint)
 	}
 	prefix := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "install", "--prefix", prefix, "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", "swagger-ui-dist@5")
+	cmd := exec.CommandContext(ctx, npm, "install", "--prefix", prefix, "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", "swagger-ui-dist@"+httpapi.SwaggerUIVersion)
 	cmd.Env = append(os.Environ(), "SCARF_ANALYTICS=false")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		skipBrowser(t, "no Swagger UI files: SWAGGER_UI_DIST is unset and `npm install swagger-ui-dist@5` failed (%v): %s; %s", err, strings.TrimSpace(string(out)), hint)
+		skipBrowser(t, "no Swagger UI files: SWAGGER_UI_DIST is unset and `npm install swagger-ui-dist@%s` failed (%v): %s; %s", httpapi.SwaggerUIVersion, err, strings.TrimSpace(string(out)), hint)
 	}
 	dir := filepath.Join(prefix, "node_modules", "swagger-ui-dist")
 	if !hasAssets(dir) {
-		skipBrowser(t, "no Swagger UI files: npm installed swagger-ui-dist@5 but %s lacks them; %s", dir, hint)
+		skipBrowser(t, "no Swagger UI files: npm installed swagger-ui-dist but %s lacks them; %s", dir, hint)
 	}
 	t.Logf("Swagger UI files installed with npm in %s", dir)
 	return dir

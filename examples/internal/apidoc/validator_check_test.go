@@ -36,6 +36,7 @@ func TestValidatorCatchesMismatches(t *testing.T) {
 		wantUndocumented     bool
 		wantProblem          string // "" for none
 		wantRequestValidated bool
+		omitHeaders          bool // leave out the headers the document requires
 	}{
 		{name: "me ok", method: "GET", path: "/auth/me", status: 200, respType: jsonCT, respBody: me, wantRequestValidated: true},
 		{name: "me without claims", method: "GET", path: "/auth/me", status: 200, respType: jsonCT, respBody: user, wantProblem: "claims"},
@@ -57,6 +58,10 @@ func TestValidatorCatchesMismatches(t *testing.T) {
 		{name: "pending ok", method: "GET", path: "/auth/pending?limit=10", status: 200, respType: jsonCT, respBody: "[" + user + "]", wantRequestValidated: true},
 		{name: "change-password 204 with a body", method: "POST", path: "/auth/change-password", reqType: jsonCT, reqBody: `{"current_password":"a","new_password":"b"}`, status: 204, respBody: "{}", wantProblem: "without content"},
 		{name: "change-password 204 ok", method: "POST", path: "/auth/change-password", reqType: jsonCT, reqBody: `{"current_password":"a","new_password":"b"}`, status: 204, wantRequestValidated: true},
+		{name: "401 without WWW-Authenticate", method: "GET", path: "/auth/me", status: 401, respType: probCT, respBody: problem, omitHeaders: true, wantProblem: "WWW-Authenticate"},
+		{name: "login without Cache-Control", method: "POST", path: "/auth/login", reqType: jsonCT, reqBody: `{"email":"ann@example.com","password":"pw"}`, status: 200, respType: jsonCT, respBody: token, omitHeaders: true, wantProblem: "Cache-Control"},
+		{name: "429 without Retry-After", method: "POST", path: "/auth/login", reqType: jsonCT, reqBody: `{"email":"ann@example.com","password":"pw"}`, status: 429, respType: probCT, respBody: strings.Replace(problem, "401", "429", 1), omitHeaders: true, wantProblem: "Retry-After"},
+		{name: "me with a wrong-typed claim", method: "GET", path: "/auth/me", status: 200, respType: jsonCT, respBody: strings.Replace(me, `"exp":1`, `"exp":"soon"`, 1), wantProblem: "exp"},
 		{name: "probe route", method: "GET", path: "/probe/login", status: 200, respType: jsonCT, respBody: `{}`, wantUndocumented: true},
 		{name: "wrong method", method: "DELETE", path: "/auth/me", status: 405, respType: probCT, respBody: problem, wantUndocumented: true},
 	} {
@@ -75,6 +80,18 @@ func TestValidatorCatchesMismatches(t *testing.T) {
 			resp := &http.Response{StatusCode: tc.status, Header: http.Header{}, Request: req}
 			if tc.respType != "" {
 				resp.Header.Set("Content-Type", tc.respType)
+			}
+			if !tc.omitHeaders {
+				// What the handlers always send with these statuses.
+				switch {
+				case tc.status == http.StatusUnauthorized:
+					resp.Header.Set("WWW-Authenticate", "Bearer")
+				case tc.status == http.StatusTooManyRequests || tc.status == http.StatusServiceUnavailable:
+					resp.Header.Set("Retry-After", "1")
+				case tc.path == "/auth/login" && tc.status == http.StatusOK:
+					resp.Header.Set("Cache-Control", "no-store")
+					resp.Header.Set("Pragma", "no-cache")
+				}
 			}
 			got := v.check(req, reqBody, resp, []byte(tc.respBody))
 			if got.documented == tc.wantUndocumented {

@@ -98,6 +98,7 @@ type Response struct {
 // Header is a response header.
 type Header struct {
 	Description string         `json:"description,omitempty"`
+	Required    bool           `json:"required,omitempty"`
 	Schema      map[string]any `json:"schema"`
 }
 
@@ -132,7 +133,12 @@ func JSON(schema map[string]any) map[string]MediaType {
 
 // AddOperation sets the operation of method on path (creating the path),
 // for an application that adds its own routes to the document.
+//
+// It knows GET, POST, PUT, PATCH and DELETE; any other method is ignored.
 func (d *Document) AddOperation(method, path string, op *Operation) {
+	if d.Paths == nil {
+		d.Paths = make(map[string]*PathItem)
+	}
 	item := d.Paths[path]
 	if item == nil {
 		item = &PathItem{}
@@ -140,6 +146,20 @@ func (d *Document) AddOperation(method, path string, op *Operation) {
 	}
 	if field := item.operation(method); field != nil {
 		*field = op
+	}
+}
+
+// SetTokenURL sets the token URL of the OAuth2 password flow, the login
+// route Swagger UI's Authorize dialog posts to. The document names it
+// <prefix>/login; an application that mounts the auth routes under a
+// framework group sets the full path ("/api/auth/login"), as it sets
+// Servers for the operations.
+func (d *Document) SetTokenURL(url string) {
+	scheme := d.Components.SecuritySchemes[SecurityScheme]
+	flows, _ := scheme["flows"].(map[string]any)
+	password, _ := flows["password"].(map[string]any)
+	if password != nil {
+		password["tokenUrl"] = url
 	}
 }
 
