@@ -105,7 +105,7 @@ func jsonErrorDetail(err error) string {
 }
 
 // checkKeys refuses, with 400, a top-level object whose keys are not
-// exactly among fields or repeat one. encoding/json matches keys in any
+// exactly among fields or repeat one, or whose value is null. encoding/json matches keys in any
 // letter case and lets the last of repeated keys win, so without this
 // {"email":"a@x.io","EMAIL":"b@x.io"} would register b@x.io. Anything that
 // is not an object is left to the decoder to refuse.
@@ -130,9 +130,15 @@ func checkKeys(body []byte, fields []string) *Response {
 			return &resp
 		}
 		seen[key] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
 			return nil
+		}
+		// Every field is a string: null is the wrong type, not an
+		// absent field (as the OpenAPI document says).
+		if string(value) == "null" {
+			resp := problem(http.StatusBadRequest, "field "+clip(strconv.Quote(key))+" is null; give a string or leave it out")
+			return &resp
 		}
 	}
 	return nil
