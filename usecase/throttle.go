@@ -284,39 +284,36 @@ func (l *MemoryLimiter) put(k counterKey, c counter, now time.Time) {
 // only once it holds a hashing slot: for the default 100 000 entries, well
 // over 100 000 hashed guesses, hours of CPU at bcrypt cost 12.
 func (l *MemoryLimiter) shrinkCounters(now time.Time) {
-	target := shrinkTarget(l.policy.MaxEntries)
-	drop := func(doomed func(counterKey, counter) bool) {
-		for k, c := range l.counters { // map order is random
-			if len(l.counters) <= target {
-				return
-			}
-			if doomed(k, c) {
-				delete(l.counters, k)
-			}
-		}
-	}
-	for k, c := range l.counters {
-		if now.Sub(c.last) >= l.policy.ForgetAfter {
-			delete(l.counters, k)
-		}
-	}
-	drop(func(k counterKey, c counter) bool { return c.failures < l.backoff(k.kind).Free })
-	drop(func(counterKey, counter) bool { return true })
+	shrink(l.counters, shrinkTarget(l.policy.MaxEntries),
+		func(_ counterKey, c counter) bool { return now.Sub(c.last) >= l.policy.ForgetAfter },
+		func(k counterKey, c counter) bool { return c.failures < l.backoff(k.kind).Free })
 }
 
-// shrinkKnown is shrinkCounters for the known clients.
+// shrinkKnown is shrinkCounters for the known clients: expired ones first,
+// then random ones.
 func (l *MemoryLimiter) shrinkKnown(now time.Time) {
-	for k, at := range l.known {
-		if now.Sub(at) >= l.policy.KnownClientTTL {
-			delete(l.known, k)
+	shrink(l.known, shrinkTarget(l.policy.MaxEntries),
+		func(_ counterKey, at time.Time) bool { return now.Sub(at) >= l.policy.KnownClientTTL })
+}
+
+// shrink deletes from m every entry the first rule dooms (expired ones),
+// then entries each further rule dooms, and last random ones, until m holds
+// at most target entries.
+func shrink[K comparable, V any](m map[K]V, target int, expired func(K, V) bool, rules ...func(K, V) bool) {
+	for k, v := range m {
+		if expired(k, v) {
+			delete(m, k)
 		}
 	}
-	target := shrinkTarget(l.policy.MaxEntries)
-	for k := range l.known {
-		if len(l.known) <= target {
-			break
+	for _, doomed := range append(rules, func(K, V) bool { return true }) {
+		for k, v := range m { // map order is random
+			if len(m) <= target {
+				return
+			}
+			if doomed(k, v) {
+				delete(m, k)
+			}
 		}
-		delete(l.known, k)
 	}
 }
 
