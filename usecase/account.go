@@ -266,33 +266,51 @@ func (s *Service) extraClaims(ctx context.Context, u domain.User, fromRequest ma
 // domain.ErrInvalidToken, except a store failure, which is returned wrapped
 // as it is. The Principal is what the other use cases take.
 //
-// The user's state comes from the user cache when it holds a fresh entry
-// (Config.UserCacheTTL); with Config.StatelessTokens a non-admin token is
-// accepted on its signature and claims alone.
+// The token's claims come from the verified-token cache when the token was
+// accepted before (Config.TokenCacheSize), and the user's state from the
+// user cache when it holds a fresh entry (Config.UserCacheTTL); with
+// Config.StatelessTokens a non-admin token is accepted on its signature and
+// claims alone.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
-	claims, err := s.tokens.Decode(ctx, token, s.now())
-	if err != nil {
-		return Principal{}, err
+	now := s.now()
+	claims, cached := s.verifiedClaims(token, now)
+	if !cached {
+		var err error
+		if claims, err = s.tokens.Decode(ctx, token, now); err != nil {
+			return Principal{}, err
+		}
 	}
 	p := Principal{claims: claims}
-	if s.stateless && !claims.IsAdmin {
-		return p, nil
+	if !s.stateless || claims.IsAdmin {
+		st, err := s.currentState(ctx, claims.Subject, now)
+		if err != nil {
+			return Principal{}, err
+		}
+		if err := checkPrincipal(st, p); err != nil {
+			if cached {
+				s.verified.forget(token)
+			}
+			return Principal{}, err
+		}
+		p.mustChangePassword = st.mustChangePassword
 	}
-	st, err := s.currentState(ctx, claims.Subject)
-	if err != nil {
-		return Principal{}, err
+	if !cached && s.verified != nil {
+		s.verified.put(token, claims, now)
 	}
-	if err := checkPrincipal(st, p); err != nil {
-		return Principal{}, err
-	}
-	p.mustChangePassword = st.mustChangePassword
 	return p, nil
 }
 
+// verifiedClaims returns the claims of token from the verified-token cache.
+func (s *Service) verifiedClaims(token string, now time.Time) (domain.Claims, bool) {
+	if s.verified == nil {
+		return domain.Claims{}, false
+	}
+	return s.verified.get(token, now)
+}
+
 // currentState returns the state of the user with the given (normalised)
-// email, from the user cache if it has a fresh entry.
-func (s *Service) currentState(ctx context.Context, email string) (userState, error) {
-	now := s.now()
+// email as of now, from the user cache if it has a fresh entry.
+func (s *Service) currentState(ctx context.Context, email string, now time.Time) (userState, error) {
 	var gen uint64
 	if s.cache != nil {
 		if st, ok := s.cache.get(email, now); ok {

@@ -20,3 +20,12 @@ func UserCacheLen(s *Service) int {
 	}
 	return s.cache.len()
 }
+
+// TokenCacheLen returns how many tokens s's verified-token cache holds, or
+// -1 when s has no cache.
+func TokenCacheLen(s *Service) int {
+	if s.verified == nil {
+		return -1
+	}
+	return s.verified.len()
+}

@@ -105,7 +105,7 @@ func (s *syncBuffer) String() string {
 }
 
 // withCost makes the Service hash at cost.
-func withCost(t *testing.T, cost int) func(*usecase.Config) {
+func withCost(t testing.TB, cost int) func(*usecase.Config) {
 	t.Helper()
 	h, err := bcrypthash.New(cost, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
@@ -128,12 +128,12 @@ func bcryptCost(t *testing.T, hash string) int {
 const testCost = bcrypt.MinCost
 
 // newEnv builds a Service; edit changes the Config before New.
-func newEnv(t *testing.T, edit ...func(*usecase.Config)) *env {
+func newEnv(t testing.TB, edit ...func(*usecase.Config)) *env {
 	t.Helper()
 	return newEnvOn(t, memstore.New(), edit...)
 }
 
-func newEnvOn(t *testing.T, store ports.UserRepository, edit ...func(*usecase.Config)) *env {
+func newEnvOn(t testing.TB, store ports.UserRepository, edit ...func(*usecase.Config)) *env {
 	t.Helper()
 	bh, err := bcrypthash.New(testCost, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
@@ -163,7 +163,7 @@ func newEnvOn(t *testing.T, store ports.UserRepository, edit ...func(*usecase.Co
 }
 
 // register registers email and fails the test on error.
-func (e *env) register(t *testing.T, email, pw string) domain.User {
+func (e *env) register(t testing.TB, email, pw string) domain.User {
 	t.Helper()
 	u, err := e.svc.Register(t.Context(), email, pw)
 	if err != nil {
@@ -174,7 +174,7 @@ func (e *env) register(t *testing.T, email, pw string) domain.User {
 
 // seedAdmin seeds the admin with a non-default password and returns its
 // principal.
-func (e *env) admin(t *testing.T) usecase.Principal {
+func (e *env) admin(t testing.TB) usecase.Principal {
 	t.Helper()
 	tok := e.login(t, "admin@admin.com", "changeme")
 	if err := e.svc.ChangePassword(t.Context(), e.as(t, tok), "changeme", "admin-secret-1"); err != nil {
@@ -184,7 +184,7 @@ func (e *env) admin(t *testing.T) usecase.Principal {
 }
 
 // as authenticates tok and returns its principal.
-func (e *env) as(t *testing.T, tok usecase.Token) usecase.Principal {
+func (e *env) as(t testing.TB, tok usecase.Token) usecase.Principal {
 	t.Helper()
 	p, err := e.svc.Authenticate(t.Context(), tok.AccessToken)
 	if err != nil {
@@ -195,7 +195,7 @@ func (e *env) as(t *testing.T, tok usecase.Token) usecase.Principal {
 
 // login logs in (seeding the admin first when it is the admin's email) and
 // fails the test on error.
-func (e *env) login(t *testing.T, email, pw string) usecase.Token {
+func (e *env) login(t testing.TB, email, pw string) usecase.Token {
 	t.Helper()
 	if strings.EqualFold(email, "admin@admin.com") {
 		if _, err := e.svc.EnsureAdmin(t.Context()); err != nil {
@@ -210,7 +210,7 @@ func (e *env) login(t *testing.T, email, pw string) usecase.Token {
 }
 
 // approvedUser registers email, approves it and logs in.
-func (e *env) approvedUser(t *testing.T, admin usecase.Principal, email, pw string) usecase.Token {
+func (e *env) approvedUser(t testing.TB, admin usecase.Principal, email, pw string) usecase.Token {
 	t.Helper()
 	e.register(t, email, pw)
 	if _, err := e.svc.Approve(t.Context(), admin, email); err != nil {

@@ -26,14 +26,15 @@ import (
 
 // Defaults for Config's zero values and the paging bounds of ListPending.
 const (
-	DefaultTokenTTL      = 30 * time.Minute
-	DefaultAdminEmail    = "admin@admin.com"
-	DefaultAdminPassword = "changeme"
-	DefaultPageLimit     = 100
-	MaxPageLimit         = 1000
-	DefaultUserCacheTTL  = 5 * time.Second
-	DefaultUserCacheSize = 100_000
-	DefaultHashWait      = 2 * time.Second
+	DefaultTokenTTL       = 30 * time.Minute
+	DefaultAdminEmail     = "admin@admin.com"
+	DefaultAdminPassword  = "changeme"
+	DefaultPageLimit      = 100
+	MaxPageLimit          = 1000
+	DefaultUserCacheTTL   = 5 * time.Second
+	DefaultUserCacheSize  = 100_000
+	DefaultTokenCacheSize = 10_000
+	DefaultHashWait       = 2 * time.Second
 )
 
 // maxWriteAttempts bounds the read-modify-write retries on domain.ErrConflict.
@@ -93,6 +94,17 @@ type Config struct {
 	UserCacheTTL time.Duration
 	// UserCacheSize bounds the users cached (default DefaultUserCacheSize).
 	UserCacheSize int
+	// TokenCacheSize bounds the verified-token cache (default
+	// DefaultTokenCacheSize entries, each the token and its claims: a few
+	// hundred bytes for the tokens Login issues; tokens over 2 KiB are
+	// never cached). Authenticate remembers each token the codec accepted
+	// until the token's expiry, and decodes a token presented again from the
+	// cache instead of verifying its signature again; the user's state is
+	// still checked on every call, so revocation is unaffected. Negative:
+	// no cache, every Authenticate calls Tokens.Decode. Turn it off for a
+	// codec whose verdict on a token can change before the token expires
+	// (one that fetches keys and honours key revocation).
+	TokenCacheSize int
 	// StatelessTokens makes Authenticate accept a valid non-admin token
 	// without looking up its user, as the original package does: a
 	// rejection or password change then takes effect in RequireLogin only
@@ -121,7 +133,8 @@ type Service struct {
 	log       *slog.Logger
 	limiter   ports.LoginLimiter
 	gate      *hashGate
-	cache     *userCache // nil: no cache
+	cache     *userCache  // nil: no cache
+	verified  *tokenCache // nil: no cache
 	stateless bool
 
 	// throttledLog rate-limits the login_throttled audit event, which an
@@ -196,6 +209,9 @@ func New(cfg Config) (*Service, error) {
 func (s *Service) configureHardening(cfg Config) error {
 	if cfg.HashConcurrency < 0 || cfg.HashWait < 0 || cfg.HashQueue < 0 || cfg.UserCacheSize < 0 {
 		return errors.New("usecase: HashConcurrency, HashWait, HashQueue and UserCacheSize must not be negative")
+	}
+	if cfg.TokenCacheSize >= 0 {
+		s.verified = newTokenCache(cmp.Or(cfg.TokenCacheSize, DefaultTokenCacheSize))
 	}
 	s.limiter = cfg.Limiter
 	if s.limiter == nil {

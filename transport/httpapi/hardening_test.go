@@ -105,7 +105,9 @@ func checkInvalidToken(t *testing.T, what string, resp httpapi.Response) {
 // the codec sees it, and hands one at the limit to the codec.
 func TestAuthorizationCap(t *testing.T) {
 	codec := &countingCodec{TokenCodec: testCodec(t)}
-	svc := newService(t, usecase.Config{Tokens: codec})
+	// No verified-token cache: every token that passes the cap must reach
+	// the codec, the valid one included.
+	svc := newService(t, usecase.Config{Tokens: codec, TokenCacheSize: -1})
 	valid := "Bearer " + loginToken(t, apiOn(t, svc, httpapi.Config{}), "boss@example.com", "boss-password-1")
 	atDefault := "Bearer " + strings.Repeat("a", httpapi.DefaultMaxAuthorizationBytes-len("Bearer "))
 	tests := []struct {
