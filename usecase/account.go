@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"maps"
 	"math/rand/v2"
 	"time"
@@ -271,10 +272,16 @@ func (s *Service) extraClaims(ctx context.Context, u domain.User, fromRequest ma
 // user cache when it holds a fresh entry (Config.UserCacheTTL); with
 // Config.StatelessTokens a non-admin token is accepted on its signature and
 // claims alone.
+//
+// Authenticate keeps no reference to token once it returns, so a transport
+// may pass a string backed by a buffer it reuses (as fasthttp's header
+// values are): a token seen for the first time is copied before anything
+// (the codec, the cache) can keep it.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
 	now := s.now()
 	claims, cached := s.verifiedClaims(token, now)
 	if !cached {
+		token = strings.Clone(token)
 		var err error
 		if claims, err = s.tokens.Decode(ctx, token, now); err != nil {
 			return Principal{}, err

@@ -1,7 +1,6 @@
 package usecase
 
 import (
-	"strings"
 	"sync"
 	"time"
 
@@ -50,10 +49,10 @@ func (c *tokenCache) get(token string, now time.Time) (domain.Claims, bool) {
 	return claims, true
 }
 
-// put remembers that token verified to claims. The token is copied: a
-// transport may hand over a string backed by a buffer it reuses (fasthttp
-// does). A full cache first drops expired entries, then random ones, down
-// to 7/8 of its size.
+// put remembers that token verified to claims. token must be the caller's
+// own string (Authenticate copies a borrowed one before it gets here). A
+// full cache first drops expired entries, then random ones, down to 7/8 of
+// its size.
 func (c *tokenCache) put(token string, claims domain.Claims, now time.Time) {
 	if len(token) > maxCachedTokenBytes || !now.Before(claims.ExpiresAt) {
 		return
@@ -66,7 +65,7 @@ func (c *tokenCache) put(token string, claims domain.Claims, now time.Time) {
 	if len(c.entries) >= c.max {
 		shrink(c.entries, shrinkTarget(c.max), func(_ string, cl domain.Claims) bool { return !now.Before(cl.ExpiresAt) })
 	}
-	c.entries[strings.Clone(token)] = claims
+	c.entries[token] = claims
 }
 
 // forget drops token, which Authenticate has just refused.

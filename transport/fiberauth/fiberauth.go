@@ -169,7 +169,10 @@ func (a *Auth) RequireAdmin() fiber.Handler {
 // login authenticates c's bearer token. On success it stores the principal
 // in c's locals; otherwise it writes the 401 and reports false.
 func (a *Auth) login(c *fiber.Ctx) (usecase.Principal, bool) {
-	p, resp, ok := a.api.Authenticate(c.UserContext(), strings.Clone(c.Get(fiber.HeaderAuthorization)))
+	// The header value is backed by fasthttp's request buffer, reused for
+	// the next request: Authenticate copies what it keeps (the token, on
+	// first sight), so the value is not copied on every request here.
+	p, resp, ok := a.api.Authenticate(c.UserContext(), c.Get(fiber.HeaderAuthorization))
 	if !ok {
 		_ = write(c, resp)
 		return usecase.Principal{}, false

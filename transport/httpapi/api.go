@@ -153,7 +153,10 @@ func (a *API) Prefix() string { return a.prefix }
 // Authenticate checks the bearer token of an Authorization header value,
 // as RequireLogin does: on success it returns the principal; otherwise ok
 // is false and resp is the 401 to send. A value longer than
-// Config.MaxAuthorizationBytes is refused before it is parsed.
+// Config.MaxAuthorizationBytes is refused before it is parsed. Nothing
+// keeps a reference to authorization once Authenticate returns
+// (usecase.Service.Authenticate copies the token it caches), so it may be
+// backed by a buffer the transport reuses.
 func (a *API) Authenticate(ctx context.Context, authorization string) (p usecase.Principal, resp Response, ok bool) {
 	if len(authorization) > a.maxAuth {
 		return usecase.Principal{}, unauthorized(true), false

@@ -78,7 +78,7 @@ func (a *Auth) RequireLogin(next http.Handler) http.Handler {
 			write(w, resp)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		next.ServeHTTP(w, r.WithContext(&principalContext{Context: r.Context(), principal: p}))
 	})
 }
 
@@ -97,10 +97,30 @@ func (a *Auth) RequireAdmin(next http.Handler) http.Handler {
 
 type principalKey struct{}
 
+// principalContext is the request context RequireLogin makes: its parent
+// plus the principal, in one allocation (context.WithValue would make two:
+// the context and the boxed principal). Value(principalKey{}) returns the
+// *principalContext itself.
+type principalContext struct {
+	context.Context
+	principal usecase.Principal
+}
+
+// Value returns c for principalKey{} and asks the parent otherwise.
+func (c *principalContext) Value(key any) any {
+	if key == (principalKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
 // PrincipalFrom returns the principal RequireLogin put in ctx.
 func PrincipalFrom(ctx context.Context) (usecase.Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(usecase.Principal)
-	return p, ok
+	c, ok := ctx.Value(principalKey{}).(*principalContext)
+	if !ok {
+		return usecase.Principal{}, false
+	}
+	return c.principal, true
 }
 
 // ClaimsFrom returns the claims of the token RequireLogin verified for this
