@@ -5,9 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"maps"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/authadmin/authadmin/domain"
