@@ -198,7 +198,13 @@ func (l *MemoryLimiter) wait(a ports.LoginAttempt, keys []counterKey, now time.T
 		if !ok {
 			continue
 		}
-		wait = max(wait, c.last.Add(l.backoff(k.kind).delay(c.failures)).Sub(now))
+		// A counter under its free failures holds nobody back. Skipping it
+		// matters when the clock readings of concurrent calls reach the
+		// lock out of order: with now just before c.last, "c.last + 0 -
+		// now" would be a small positive wait, a 429 for a right password.
+		if d := l.backoff(k.kind).delay(c.failures); d > 0 {
+			wait = max(wait, c.last.Add(d).Sub(now))
+		}
 	}
 	return wait
 }

@@ -416,6 +416,34 @@ func TestMemoryLimiterConcurrentAttempts(t *testing.T) {
 	}
 }
 
+// Concurrent logins read the clock before they take the limiter's lock, so
+// their times can arrive out of order: a guess stamped a microsecond before
+// one already counted must not be made to wait while failures are free
+// (found by the load harness: a right password got 429).
+func TestMemoryLimiterTimesOutOfOrder(t *testing.T) {
+	b := usecase.Backoff{Free: 5, Base: time.Second, Max: time.Minute}
+	for _, tc := range counterCases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := usecase.NewMemoryLimiter(tc.policy(b))
+			for i := range b.Free {
+				at := t0.Add(time.Duration(b.Free-i) * time.Microsecond) // each earlier than the last
+				if wait, err := l.Attempt(context.Background(), tc.guess(i), at); err != nil || wait != 0 {
+					t.Fatalf("guess %d of %d free ones, stamped before the previous: wait %v, err %v", i+1, b.Free, wait, err)
+				}
+				if i == b.Free-1 {
+					break // the free guesses are used up: from now on there is a wait
+				}
+				if wait, _ := l.Wait(context.Background(), tc.guess(i), at.Add(-time.Microsecond)); wait != 0 {
+					t.Fatalf("Wait after %d free guesses, stamped before them: %v", i+1, wait)
+				}
+			}
+			if wait, _ := l.Attempt(context.Background(), tc.guess(b.Free), t0); wait <= 0 {
+				t.Fatalf("guess %d, past the free ones: wait %v, want a wait", b.Free+1, wait)
+			}
+		})
+	}
+}
+
 // MaxEntries bounds the counters and, separately, the known clients.
 func TestMemoryLimiterMaxEntries(t *testing.T) {
 	for _, size := range []int{1, 2, 7, 8, 10, 64} {
