@@ -188,8 +188,9 @@ func TestDecodeAttacks(t *testing.T) {
 }
 
 // TestOversizedFailsBeforeParsing shows that the length check comes first:
-// the same bytes under the limit reach the JWT parser (a malformed-token
-// error from the jwt library), over it they do not.
+// the same bytes under the limit reach the parser (a malformed-token error,
+// wrapping jwt.ErrTokenMalformed as golang-jwt's parser did), over it they
+// do not.
 func TestOversizedFailsBeforeParsing(t *testing.T) {
 	dots := strings.Repeat(".", 1<<20)
 	tests := []struct {

@@ -1,5 +1,5 @@
 // Package jwtcodec implements ports.TokenCodec with HMAC-signed JSON Web
-// Tokens (github.com/golang-jwt/jwt/v5).
+// Tokens. Encode signs with github.com/golang-jwt/jwt/v5.
 //
 // Decode accepts only the configured algorithm (never "none") and no "crit"
 // header, requires
@@ -8,16 +8,30 @@
 // standard-alphabet characters, no line breaks, no non-zero trailing bits),
 // and refuses tokens longer than MaxTokenBytes before parsing them. When an
 // issuer or audience is configured, tokens must carry it.
+//
+// Decode does not use golang-jwt's parser but its own, which checks the
+// signature before reading any JSON and reads the claims without building
+// maps. It accepts and refuses exactly the tokens golang-jwt's parser did
+// under these rules, with the same time boundaries (the tests compare the
+// two), and its errors wrap, besides domain.ErrInvalidToken, the golang-jwt
+// error that parser reported for the same fault (jwt.ErrTokenMalformed,
+// jwt.ErrTokenSignatureInvalid, jwt.ErrTokenExpired, ...).
 package jwtcodec
 
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
-	"encoding/json"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -72,16 +86,28 @@ type Codec struct {
 	audience string
 	leeway   time.Duration
 	maxBytes int
-	// parserOpts are the fixed verification rules; Decode adds the time.
-	parserOpts []jwt.ParserOption
+	// sigLen is the length of a base64url-encoded signature.
+	sigLen int
+	// states holds *decodeState values: keyed HMAC states and buffers
+	// for Decode.
+	states sync.Pool
+	// errWrongAlg refuses a header naming another algorithm.
+	errWrongAlg error
 }
 
 var _ ports.TokenCodec = (*Codec)(nil)
 
-var methods = map[string]*jwt.SigningMethodHMAC{
-	"HS256": jwt.SigningMethodHS256,
-	"HS384": jwt.SigningMethodHS384,
-	"HS512": jwt.SigningMethodHS512,
+// hmacMethod is a supported algorithm: golang-jwt's signing method, which
+// Encode uses, and the hash Decode verifies with.
+type hmacMethod struct {
+	jwt     *jwt.SigningMethodHMAC
+	newHash func() hash.Hash
+}
+
+var methods = map[string]hmacMethod{
+	"HS256": {jwt.SigningMethodHS256, sha256.New},
+	"HS384": {jwt.SigningMethodHS384, sha512.New384},
+	"HS512": {jwt.SigningMethodHS512, sha512.New},
 }
 
 // New validates cfg and returns a Codec.
@@ -90,10 +116,11 @@ func New(cfg Config) (*Codec, error) {
 	if alg == "" {
 		alg = DefaultAlgorithm
 	}
-	method, ok := methods[alg]
+	m, ok := methods[alg]
 	if !ok {
 		return nil, fmt.Errorf("jwtcodec: unsupported algorithm %q (want HS256, HS384 or HS512)", alg)
 	}
+	method := m.jwt
 	minKey := method.Hash.Size()
 	key := bytes.Clone(cfg.Secret)
 	if len(key) == 0 {
@@ -125,20 +152,9 @@ func New(cfg Config) (*Codec, error) {
 	if c.maxBytes <= 0 {
 		c.maxBytes = DefaultMaxTokenBytes
 	}
-	c.parserOpts = []jwt.ParserOption{
-		jwt.WithValidMethods([]string{method.Alg()}),
-		jwt.WithJSONNumber(),
-		jwt.WithStrictDecoding(),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(c.leeway),
-	}
-	if c.issuer != "" {
-		c.parserOpts = append(c.parserOpts, jwt.WithIssuer(c.issuer))
-	}
-	if c.audience != "" {
-		c.parserOpts = append(c.parserOpts, jwt.WithAudience(c.audience))
-	}
+	c.sigLen = base64.RawURLEncoding.EncodedLen(method.Hash.Size())
+	c.states.New = func() any { return &decodeState{mac: hmac.New(m.newHash, c.key)} }
+	c.errWrongAlg = fmt.Errorf("%w: %w: signing method (alg) is not %s", domain.ErrInvalidToken, jwt.ErrTokenSignatureInvalid, alg)
 	return c, nil
 }
 
@@ -193,121 +209,32 @@ func (c *Codec) Decode(_ context.Context, token string, now time.Time) (domain.C
 	// this check a token with line breaks in its signature would verify.
 	// A JWS compact token has nothing but base64url characters and dots.
 	for i := 0; i < len(token); i++ {
-		if !isTokenByte(token[i]) {
+		if !tokenBytes[token[i]] {
 			return domain.Claims{}, fmt.Errorf("%w: byte 0x%02x at offset %d is not base64url or '.'", domain.ErrInvalidToken, token[i], i)
 		}
 	}
-	opts := append(c.parserOpts[:len(c.parserOpts):len(c.parserOpts)], jwt.WithTimeFunc(func() time.Time { return now }))
-	m := jwt.MapClaims{}
-	_, err := jwt.NewParser(opts...).ParseWithClaims(token, m, c.keyFor)
-	if err != nil {
-		return domain.Claims{}, fmt.Errorf("%w: %w", domain.ErrInvalidToken, err)
+	// Three segments: exactly two dots.
+	dot1 := strings.IndexByte(token, '.')
+	if dot1 < 0 {
+		return domain.Claims{}, errSegments
 	}
-	claims, err := fromMap(m)
-	if err != nil {
-		return domain.Claims{}, fmt.Errorf("%w: %w", domain.ErrInvalidToken, err)
+	n := strings.IndexByte(token[dot1+1:], '.')
+	if n < 0 {
+		return domain.Claims{}, errSegments
 	}
-	return claims, nil
-}
-
-// errCritical refuses a token whose header lists critical extensions.
-var errCritical = errors.New(`header has "crit": no JWS extension is supported`)
-
-// keyFor is the key lookup of Decode. It refuses a header with "crit":
-// RFC 7515 section 4.1.11 requires rejecting a token whose critical
-// extensions are not understood, and this codec understands none
-// (golang-jwt does not check it).
-func (c *Codec) keyFor(t *jwt.Token) (any, error) {
-	if _, ok := t.Header["crit"]; ok {
-		return nil, errCritical
+	dot2 := dot1 + 1 + n
+	if strings.IndexByte(token[dot2+1:], '.') >= 0 {
+		return domain.Claims{}, errSegments
 	}
-	return c.key, nil
-}
-
-// fromMap turns verified JWT claims into domain.Claims, checking the types
-// of the claims the library relies on.
-func fromMap(m jwt.MapClaims) (domain.Claims, error) {
-	var c domain.Claims
-	var ok bool
-	if c.Subject, ok = m[domain.ClaimSubject].(string); !ok || c.Subject == "" {
-		return c, errors.New("claim sub missing or not a string")
+	// A signature of another length cannot verify.
+	if len(token)-dot2-1 != c.sigLen {
+		return domain.Claims{}, errSignature
 	}
-	if c.IsAdmin, ok = m[domain.ClaimIsAdmin].(bool); !ok {
-		return c, errors.New("claim is_admin missing or not a boolean")
+	st := c.states.Get().(*decodeState)
+	claims, err := c.decode(st, token, dot1, dot2, now)
+	if cap(st.in)+cap(st.buf) > maxPooledBytes {
+		st.in, st.buf = nil, nil
 	}
-	ver, ok := m[domain.ClaimVersion].(json.Number)
-	if !ok {
-		return c, errors.New("claim ver missing or not a number")
-	}
-	v, err := ver.Int64()
-	if err != nil || v < 0 {
-		return c, errors.New("claim ver is not a non-negative integer")
-	}
-	c.TokenVersion = v
-	iat, err := m.GetIssuedAt()
-	if err != nil || iat == nil {
-		return c, errors.New("claim iat missing or not a number")
-	}
-	exp, err := m.GetExpirationTime()
-	if err != nil || exp == nil {
-		return c, errors.New("claim exp missing or not a number")
-	}
-	c.IssuedAt, c.ExpiresAt = iat.Time, exp.Time
-	if !c.ExpiresAt.After(c.IssuedAt) {
-		return c, errors.New("claim exp is not after iat")
-	}
-	if err := optionalClaims(m, &c); err != nil {
-		return c, err
-	}
-	for k, v := range m {
-		if domain.IsReservedClaim(k) {
-			continue
-		}
-		if c.Extra == nil {
-			c.Extra = make(map[string]any, len(m))
-		}
-		c.Extra[k] = domain.NormalizeClaimValue(v)
-	}
-	return c, nil
-}
-
-// optionalClaims copies the registered claims nbf, iss, aud and jti into c,
-// refusing wrong types.
-func optionalClaims(m jwt.MapClaims, c *domain.Claims) error {
-	nbf, err := m.GetNotBefore()
-	if err != nil {
-		return errors.New("claim nbf is not a number")
-	}
-	if nbf != nil {
-		c.NotBefore = nbf.Time
-	}
-	if c.Issuer, err = m.GetIssuer(); err != nil {
-		return errors.New("claim iss is not a string")
-	}
-	// jwt's GetAudience reads a present aud of another type as empty.
-	aud, err := m.GetAudience()
-	switch m[domain.ClaimAudience].(type) {
-	case nil, string, []any:
-	default:
-		err = jwt.ErrInvalidType
-	}
-	if err != nil {
-		return errors.New("claim aud is not a string or a list of strings")
-	}
-	if len(aud) > 0 {
-		c.Audience = aud
-	}
-	if jti, ok := m[domain.ClaimID]; ok {
-		if c.ID, ok = jti.(string); !ok {
-			return errors.New("claim jti is not a string")
-		}
-	}
-	return nil
-}
-
-// isTokenByte reports whether b may appear in a compact JWS: the base64url
-// alphabet and the segment separator.
-func isTokenByte(b byte) bool {
-	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' ||
-		b == '-' || b == '_' || b == '.'
+	c.states.Put(st)
+	return claims, err
 }
