@@ -74,8 +74,9 @@ type Config struct {
 	Limiter ports.LoginLimiter
 
 	// HashConcurrency caps the password hashes and comparisons that run at
-	// once (default runtime.GOMAXPROCS(0)), so that a flood of logins or
-	// registrations leaves CPU to the rest of the application.
+	// once (default DefaultHashConcurrency(): GOMAXPROCS-1, at least 1), so
+	// that a flood of logins or registrations leaves CPU to the rest of the
+	// application.
 	HashConcurrency int
 	// HashWait is how long a call waits for a hashing slot before it is
 	// refused with domain.ErrOverloaded (default 2 s).
@@ -217,7 +218,7 @@ func (s *Service) configureHardening(cfg Config) error {
 	if s.limiter == nil {
 		s.limiter = NewMemoryLimiter(ThrottlePolicy{})
 	}
-	slots := cmp.Or(cfg.HashConcurrency, runtime.GOMAXPROCS(0))
+	slots := cmp.Or(cfg.HashConcurrency, DefaultHashConcurrency())
 	s.gate = newHashGate(slots, cmp.Or(cfg.HashWait, DefaultHashWait), cmp.Or(cfg.HashQueue, 64*slots))
 	if cfg.UserCacheTTL >= 0 {
 		s.cache = newUserCache(cmp.Or(cfg.UserCacheTTL, DefaultUserCacheTTL), cmp.Or(cfg.UserCacheSize, DefaultUserCacheSize))
@@ -268,3 +269,15 @@ func (s *Service) audit(ctx context.Context, event string, attrs ...any) {
 // timestamp is the time stored in CreatedAt and UpdatedAt: UTC, truncated to
 // the microsecond that every store keeps.
 func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// DefaultHashConcurrency is Config.HashConcurrency's default: one less than
+// runtime.GOMAXPROCS(0), and at least one.
+//
+// bcrypt runs for a third of a second at cost 12 without yielding, and the
+// Go scheduler takes a P back from a running goroutine only every 10 ms or
+// so: if every P is hashing, every other request waits for a preemption. One
+// P kept free of hashing serves the other routes at their usual latency
+// through a flood of logins. To hash on every core as well, give the runtime
+// one P more than it has cores (GOMAXPROCS=NumCPU+1); BENCHMARKS.md measures
+// both.
+func DefaultHashConcurrency() int { return max(1, runtime.GOMAXPROCS(0)-1) }
