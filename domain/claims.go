@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -59,6 +60,39 @@ type Claims struct {
 	// integers that fit, so large IDs come back exact; other numbers are
 	// float64, or json.Number for integers beyond int64.
 	Extra map[string]any
+}
+
+// Clone returns a deep copy of c: its Audience and its Extra map, with the
+// maps and slices nested in it, are new, so changing the copy changes
+// nothing c refers to. It allocates only when c has an audience or extra
+// claims.
+func (c Claims) Clone() Claims {
+	c.Audience = slices.Clone(c.Audience)
+	if c.Extra != nil {
+		c.Extra = cloneClaimValue(c.Extra).(map[string]any)
+	}
+	return c
+}
+
+// cloneClaimValue deep-copies the maps and slices of a claim value; other
+// values (strings, numbers, booleans) are immutable and returned as they
+// are.
+func cloneClaimValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = cloneClaimValue(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = cloneClaimValue(e)
+		}
+		return s
+	}
+	return v
 }
 
 // CheckExtraClaims returns an error wrapping ErrReservedClaim, naming the

@@ -101,6 +101,21 @@ type TokenCodec interface {
 	Decode(ctx context.Context, token string, now time.Time) (domain.Claims, error)
 }
 
+// StableTokenCodec is a TokenCodec that promises its verdicts can be
+// cached: Decode's result for a token depends only on the token and the
+// time (not on the context, nor on state that changes, such as a deny-list
+// or keys fetched from elsewhere), and a token accepted at some time is
+// accepted, with the same claims, at every later time before its "exp".
+// usecase.Service caches the verdicts of such a codec by default (see
+// usecase.Config.TokenCacheSize); other codecs are asked every time unless
+// the cache is turned on explicitly.
+type StableTokenCodec interface {
+	TokenCodec
+	// StableVerdicts reports whether the promise holds for this codec as
+	// configured.
+	StableVerdicts() bool
+}
+
 // LoginAttempt identifies a password guess for a LoginLimiter.
 type LoginAttempt struct {
 	// Account is the email the guess is for, as domain.EmailKey gives it

@@ -20,9 +20,10 @@ type Principal struct {
 }
 
 // Claims returns the token's claims: subject, admin flag, times and the
-// extra claims (company_id, role, ...). Callers must not modify the Extra
-// map.
-func (p Principal) Claims() domain.Claims { return p.claims }
+// extra claims (company_id, role, ...). It returns a copy (domain.Claims.Clone):
+// the Service caches verified tokens, and one request's changes to its
+// claims must not reach another's.
+func (p Principal) Claims() domain.Claims { return p.claims.Clone() }
 
 // Email returns the caller's normalised email (the "sub" claim).
 func (p Principal) Email() string { return p.claims.Subject }

@@ -95,16 +95,22 @@ type Config struct {
 	UserCacheTTL time.Duration
 	// UserCacheSize bounds the users cached (default DefaultUserCacheSize).
 	UserCacheSize int
-	// TokenCacheSize bounds the verified-token cache (default
-	// DefaultTokenCacheSize entries, each the token and its claims: a few
-	// hundred bytes for the tokens Login issues; tokens over 2 KiB are
-	// never cached). Authenticate remembers each token the codec accepted
-	// until the token's expiry, and decodes a token presented again from the
-	// cache instead of verifying its signature again; the user's state is
-	// still checked on every call, so revocation is unaffected. Negative:
-	// no cache, every Authenticate calls Tokens.Decode. Turn it off for a
-	// codec whose verdict on a token can change before the token expires
-	// (one that fetches keys and honours key revocation).
+	// TokenCacheSize bounds the verified-token cache, in entries of a token
+	// and its claims (a few hundred bytes for the tokens Login issues;
+	// tokens over 2 KiB are never cached). Authenticate remembers each
+	// token the codec accepted until the token's expiry, and takes the
+	// claims of a token presented again from the cache instead of verifying
+	// it again; the user's state is still checked on every call, so
+	// rejection, password changes and revocation are unaffected. The key is
+	// the exact token: the context is not part of it.
+	//
+	// Zero means DefaultTokenCacheSize when Tokens is a
+	// ports.StableTokenCodec whose StableVerdicts reports true (jwtcodec's
+	// Codec is), and no cache for other codecs, whose verdict may depend
+	// on the context or change before the token expires (a deny-list, key
+	// rotation). Positive turns the cache on for any codec: only do that
+	// for a codec that keeps StableTokenCodec's promise. Negative: no
+	// cache, every Authenticate calls Tokens.Decode.
 	TokenCacheSize int
 	// StatelessTokens makes Authenticate accept a valid non-admin token
 	// without looking up its user, as the original package does: a
@@ -211,8 +217,11 @@ func (s *Service) configureHardening(cfg Config) error {
 	if cfg.HashConcurrency < 0 || cfg.HashWait < 0 || cfg.HashQueue < 0 || cfg.UserCacheSize < 0 {
 		return errors.New("usecase: HashConcurrency, HashWait, HashQueue and UserCacheSize must not be negative")
 	}
-	if cfg.TokenCacheSize >= 0 {
-		s.verified = newTokenCache(cmp.Or(cfg.TokenCacheSize, DefaultTokenCacheSize))
+	switch stable, _ := cfg.Tokens.(ports.StableTokenCodec); {
+	case cfg.TokenCacheSize > 0:
+		s.verified = newTokenCache(cfg.TokenCacheSize)
+	case cfg.TokenCacheSize == 0 && stable != nil && stable.StableVerdicts():
+		s.verified = newTokenCache(DefaultTokenCacheSize)
 	}
 	s.limiter = cfg.Limiter
 	if s.limiter == nil {

@@ -17,11 +17,14 @@ const maxCachedTokenBytes = 2 << 10
 // token string, with their claims, so that a token presented again skips
 // the signature check and the JSON decoding.
 //
-// A hit is worth exactly what a fresh Decode would return: a codec's
-// acceptance of a token only grows with time until the token expires (a
-// future "nbf" or "iat" becomes acceptable, nothing else changes), so an
-// entry is used only while now is before the token's "exp" and Decode decides
-// from then on, leeway included. The cache stands in for the codec only:
+// A hit is worth exactly what a fresh Decode would return, for a codec that
+// keeps ports.StableTokenCodec's promise: its acceptance of a token depends
+// only on the token and the time, and only grows with time until the token
+// expires (a future "nbf" or "iat" becomes acceptable, nothing else
+// changes). So an entry is used only from the time the codec accepted the
+// token (a clock stepped back before it is a miss) until the token's "exp";
+// outside that window Decode decides, leeway included. The cache stands in
+// for the codec only:
 // Authenticate still checks the user's state on every hit, so rejection,
 // password changes and revocation apply to cached tokens as to any other.
 // The token is the whole key, compared in full: two tokens share an entry
@@ -30,23 +33,29 @@ type tokenCache struct {
 	max int
 
 	mu      sync.RWMutex
-	entries map[string]domain.Claims
+	entries map[string]verifiedToken
+}
+
+// verifiedToken is what the codec returned for a token, and when.
+type verifiedToken struct {
+	claims     domain.Claims
+	verifiedAt time.Time
 }
 
 func newTokenCache(size int) *tokenCache {
-	return &tokenCache{max: size, entries: make(map[string]domain.Claims)}
+	return &tokenCache{max: size, entries: make(map[string]verifiedToken)}
 }
 
-// get returns the claims token was verified with, if it was and has not
-// expired at now.
+// get returns the claims token was verified with, if it was, no later than
+// now, and has not expired at now.
 func (c *tokenCache) get(token string, now time.Time) (domain.Claims, bool) {
 	c.mu.RLock()
-	claims, ok := c.entries[token]
+	e, ok := c.entries[token]
 	c.mu.RUnlock()
-	if !ok || !now.Before(claims.ExpiresAt) {
+	if !ok || now.Before(e.verifiedAt) || !now.Before(e.claims.ExpiresAt) {
 		return domain.Claims{}, false
 	}
-	return claims, true
+	return e.claims, true
 }
 
 // put remembers that token verified to claims. token must be the caller's
@@ -63,9 +72,9 @@ func (c *tokenCache) put(token string, claims domain.Claims, now time.Time) {
 		return
 	}
 	if len(c.entries) >= c.max {
-		shrink(c.entries, shrinkTarget(c.max), func(_ string, cl domain.Claims) bool { return !now.Before(cl.ExpiresAt) })
+		shrink(c.entries, shrinkTarget(c.max), func(_ string, e verifiedToken) bool { return !now.Before(e.claims.ExpiresAt) })
 	}
-	c.entries[token] = claims
+	c.entries[token] = verifiedToken{claims: claims, verifiedAt: now}
 }
 
 // forget drops token, which Authenticate has just refused.

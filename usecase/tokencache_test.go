@@ -28,6 +28,17 @@ func (c *countingCodec) Decode(ctx context.Context, token string, now time.Time)
 	return c.TokenCodec.Decode(ctx, token, now)
 }
 
+// StableVerdicts passes on the wrapped codec's promise: the counting
+// changes nothing about its verdicts.
+func (c *countingCodec) StableVerdicts() bool {
+	s, ok := c.TokenCodec.(ports.StableTokenCodec)
+	return ok && s.StableVerdicts()
+}
+
+// opaqueCodec hides whether the codec it wraps is a StableTokenCodec, as a
+// custom codec that makes no promise would.
+type opaqueCodec struct{ ports.TokenCodec }
+
 // newCountingEnv is newEnv with a codec that counts its Decode calls.
 func newCountingEnv(t testing.TB, edit ...func(*usecase.Config)) (*env, *countingCodec) {
 	t.Helper()
@@ -233,5 +244,73 @@ func TestTokenCacheBoundedUnderDistinctTokens(t *testing.T) {
 	// million entries would be hundreds of MiB.
 	if grown > 4<<20 {
 		t.Fatalf("heap grew by %d bytes while the cache stayed full", grown)
+	}
+}
+
+// The cache is on by default only for a codec that promises stable
+// verdicts; for another codec it takes an explicit TokenCacheSize.
+func TestTokenCacheOnlyForStableCodecsByDefault(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		size        int
+		wantDecodes int64
+	}{
+		{"default size", 0, 5},
+		{"explicit size", 10, 1},
+		{"negative size", -1, 5},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			codec, err := jwtcodec.New(jwtcodec.Config{Secret: testKey})
+			if err != nil {
+				t.Fatal(err)
+			}
+			counting := &countingCodec{TokenCodec: opaqueCodec{codec}}
+			e := newEnv(t, func(c *usecase.Config) { c.Tokens, c.TokenCacheSize = counting, tt.size })
+			tok := usecase.Token{AccessToken: mintToken(t, e, "ann@example.com")}
+			for range 5 {
+				wantErr(t, "Authenticate", e.authenticate(t, tok), nil)
+			}
+			if n := counting.decodes.Load(); n != tt.wantDecodes {
+				t.Fatalf("%d Decode calls for 5 Authenticates by a codec without StableVerdicts, want %d", n, tt.wantDecodes)
+			}
+		})
+	}
+}
+
+// A clock stepped back before the time a token was cached misses the cache:
+// the codec decides, and refuses a token "used before issued".
+func TestTokenCacheClockSteppedBack(t *testing.T) {
+	e, codec := newCountingEnv(t)
+	tok := usecase.Token{AccessToken: mintToken(t, e, "ann@example.com")} // issued now
+	wantErr(t, "Authenticate", e.authenticate(t, tok), nil)
+	e.clock.Advance(-time.Hour)
+	wantErr(t, "Authenticate an hour before the token was issued", e.authenticate(t, tok), domain.ErrInvalidToken)
+	if n := codec.decodes.Load(); n != 2 {
+		t.Fatalf("%d Decode calls, want 2: the entry must not be used before the time it was verified", n)
+	}
+}
+
+// Claims handed to one request are its own: changing them, nested values
+// and audience included, does not reach the next request with the token.
+func TestTokenCacheClaimsAreCopies(t *testing.T) {
+	e, codec := newCountingEnv(t, func(c *usecase.Config) {
+		c.ClaimsHook = func(context.Context, domain.User) (map[string]any, error) {
+			return map[string]any{"role": "viewer", "perms": []any{"read"}, "org": map[string]any{"id": "acme"}}, nil
+		}
+	})
+	admin := e.admin(t)
+	tok := e.approvedUser(t, admin, "ann@example.com", "password1")
+	before := codec.decodes.Load()
+	first := e.as(t, tok).Claims()
+	first.Extra["role"] = "owner"
+	first.Extra["perms"].([]any)[0] = "write"
+	first.Extra["org"].(map[string]any)["id"] = "evil"
+	again := e.as(t, tok)
+	if n := codec.decodes.Load() - before; n != 1 {
+		t.Fatalf("%d Decode calls for two Authenticates: the second did not come from the cache", n)
+	}
+	got := again.Claims().Extra
+	if got["role"] != "viewer" || got["perms"].([]any)[0] != "read" || got["org"].(map[string]any)["id"] != "acme" {
+		t.Fatalf("a change to one request's claims reached the next: %v", got)
 	}
 }
