@@ -4,7 +4,8 @@
 // Decode accepts only the configured algorithm (never "none") and no "crit"
 // header, requires
 // "exp", "iat", "sub", "is_admin" and "ver", refuses an "iat" or "nbf" in the
-// future (beyond the leeway), decodes base64 strictly (no padding, no
+// future (beyond the leeway) and time claims outside 1970 to 9999,
+// decodes base64 strictly (no padding, no
 // standard-alphabet characters, no line breaks, no non-zero trailing bits),
 // and refuses tokens longer than MaxTokenBytes before parsing them. When an
 // issuer or audience is configured, tokens must carry it.
@@ -12,8 +13,9 @@
 // Decode does not use golang-jwt's parser but its own, which checks the
 // signature before reading any JSON and reads the claims without building
 // maps. It accepts and refuses exactly the tokens golang-jwt's parser did
-// under these rules, with the same time boundaries (the tests compare the
-// two), and its errors wrap, besides domain.ErrInvalidToken, the golang-jwt
+// under these rules (but for the 1970-to-9999 range of time claims, which
+// golang-jwt does not check), with the same time boundaries (the tests
+// compare the two), and its errors wrap, besides domain.ErrInvalidToken, the golang-jwt
 // error that parser reported for the same fault (jwt.ErrTokenMalformed,
 // jwt.ErrTokenSignatureInvalid, jwt.ErrTokenExpired, ...).
 package jwtcodec
@@ -95,7 +97,7 @@ type Codec struct {
 	errWrongAlg error
 }
 
-var _ ports.TokenCodec = (*Codec)(nil)
+var _ ports.StableTokenCodec = (*Codec)(nil)
 
 // hmacMethod is a supported algorithm: golang-jwt's signing method, which
 // Encode uses, and the hash Decode verifies with.
@@ -157,6 +159,12 @@ func New(cfg Config) (*Codec, error) {
 	c.errWrongAlg = fmt.Errorf("%w: %w: signing method (alg) is not %s", domain.ErrInvalidToken, jwt.ErrTokenSignatureInvalid, alg)
 	return c, nil
 }
+
+// StableVerdicts reports that the codec's verdicts can be cached
+// (ports.StableTokenCodec): Decode depends only on the token, its fixed key
+// and settings, and the time, and once the signature, issuer, audience,
+// "nbf" and "iat" pass, only the token's expiry can change the verdict.
+func (c *Codec) StableVerdicts() bool { return true }
 
 // Algorithm returns the JWT "alg" the codec signs with and accepts.
 func (c *Codec) Algorithm() string { return c.method.Alg() }
