@@ -353,14 +353,26 @@ func (p *payload) optString(r rawClaim) (s []byte, ok bool) {
 	return nil, false
 }
 
+// maxNumericDate is the last second of the year 9999 (UTC), the latest
+// time claim Decode accepts.
+const maxNumericDate = 253402300799
+
 // date reads a time claim as jwt.MapClaims did with UseNumber: absent is
 // not present, a number is its time, any other value (null too) is not ok.
+// Beyond that, a number outside [0, maxNumericDate] is not ok either:
+// converting such a float (±Inf included) to whole seconds gives results
+// that differ between processors, and no token this codec issues carries
+// one.
 func (p *payload) date(r rawClaim) (t time.Time, present, ok bool) {
 	switch {
 	case r.end == 0:
 		return time.Time{}, false, true
 	case p.isNumber(r):
-		return numericDate(p.b[r.start:r.end]), true, true
+		num := p.b[r.start:r.end]
+		if f, _ := strconv.ParseFloat(string(num), 64); !(f >= 0 && f <= maxNumericDate) {
+			return time.Time{}, false, false
+		}
+		return numericDate(num), true, true
 	}
 	return time.Time{}, false, false
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -52,6 +53,15 @@ func ReferenceDecode(c *Codec, token string, now time.Time) (domain.Claims, erro
 	claims, err := refFromMap(m)
 	if err != nil {
 		return domain.Claims{}, fmt.Errorf("%w: %w", domain.ErrInvalidToken, err)
+	}
+	// The one rule Decode adds to golang-jwt's: time claims are numbers
+	// of seconds from 1970 to the end of 9999.
+	for _, name := range []string{domain.ClaimExpiresAt, domain.ClaimNotBefore, domain.ClaimIssuedAt} {
+		if n, ok := m[name].(json.Number); ok {
+			if f, _ := strconv.ParseFloat(string(n), 64); !(f >= 0 && f <= 253402300799) {
+				return domain.Claims{}, fmt.Errorf("%w: claim %s outside 1970..9999", domain.ErrInvalidToken, name)
+			}
+		}
 	}
 	return claims, nil
 }
