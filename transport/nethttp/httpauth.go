@@ -14,7 +14,9 @@ package httpauth
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"reflect"
 
 	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/transport/httpapi"
@@ -112,6 +114,20 @@ func (c *principalContext) Value(key any) any {
 		return c
 	}
 	return c.Context.Value(key)
+}
+
+// String names the context without printing the principal's claims, as
+// context.WithValue's contexts hide their values.
+func (c *principalContext) String() string {
+	return contextName(c.Context) + ".WithPrincipal"
+}
+
+// contextName is how the context package prints a parent context.
+func contextName(ctx context.Context) string {
+	if s, ok := ctx.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return reflect.TypeOf(ctx).String()
 }
 
 // PrincipalFrom returns the principal RequireLogin put in ctx.
