@@ -8,15 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/authadmin/authadmin/adapters/bunstore"
 	"github.com/authadmin/authadmin/domain"
 )
 
-// benchSizes are the table sizes the store benchmarks run at: the cost of a
-// lookup or an insert must not grow with them (both go through an index).
-var benchSizes = []int{1_000, 100_000}
+// The lookup benchmarks are in scale_test.go (BenchmarkLookupScale,
+// BenchmarkServiceScale), with the population they share.
 
-// benchEngines are the databases the store benchmarks run on. The
+// benchEngines are the databases the write benchmark runs on. The
 // PostgreSQL store is made by Open, so that it has Open's connection
 // settings (the exec mode in particular).
 var benchEngines = []struct {
@@ -30,74 +31,23 @@ var benchEngines = []struct {
 	}},
 }
 
-// seed stores n users (one in ten pending) in batches, and returns a
-// function that gives the email of the i-th one.
-func seed(b *testing.B, s *bunstore.Store, n int) func(i int) string {
-	b.Helper()
-	ctx := context.Background()
-	email := func(i int) string { return fmt.Sprintf("user%07d@example.com", i) }
-	const batch = 500
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	for lo := 0; lo < n; lo += batch {
-		hi := min(lo+batch, n)
-		var (
-			values []string
-			args   []any
-		)
-		for i := lo; i < hi; i++ {
-			status := domain.StatusApproved
-			if i%10 == 0 {
-				status = domain.StatusPending
-			}
-			created := t0.Add(time.Duration(i) * time.Second)
-			values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, email(i), "$2a$12$fixture-hash", false, string(status), false, created, created, 0, 1)
-		}
-		query := "INSERT INTO " + s.Table() + " (email, password_hash, is_admin, status, must_change_password, " +
-			"created_at, updated_at, token_version, revision) VALUES " + strings.Join(values, ", ")
-		if _, err := s.DB().NewRaw(query, args...).Exec(ctx); err != nil {
-			b.Fatalf("seed: %v", err)
-		}
-	}
-	if _, err := s.DB().ExecContext(ctx, "ANALYZE "+s.Table()); err != nil {
-		b.Fatalf("analyze: %v", err)
-	}
-	return email
-}
-
-// BenchmarkFindByEmail looks up stored users by email, with 1k and 100k users
-// in the table.
-func BenchmarkFindByEmail(b *testing.B) {
-	for _, e := range benchEngines {
-		for _, n := range benchSizes {
-			b.Run(fmt.Sprintf("%s/users=%d", e.name, n), func(b *testing.B) {
-				s := e.open(b)
-				email := seed(b, s, n)
-				ctx := context.Background()
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; b.Loop(); i++ {
-					if _, err := s.FindByEmail(ctx, email(i*7919%n)); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		}
-	}
-}
-
-// BenchmarkCreate registers new users, with 1k and 100k users already in the
-// table.
+// BenchmarkCreate registers new users into a table of 1k users (and the
+// larger populations AUTHADMIN_BENCH_SCALE asks for, see scale_test.go,
+// each seeded afresh since the benchmark writes): the uniqueness check and
+// the insert go through the primary key, so the cost must not grow with
+// the table. On SQLite it is mostly the sync of each commit.
 func BenchmarkCreate(b *testing.B) {
+	sizes := scaleSizes(b)
 	for _, e := range benchEngines {
-		for _, n := range benchSizes {
-			b.Run(fmt.Sprintf("%s/users=%d", e.name, n), func(b *testing.B) {
+		for _, n := range sizes {
+			b.Run(fmt.Sprintf("%s/users=%s", e.name, sizeLabel(n)), func(b *testing.B) {
 				s := e.open(b)
-				seed(b, s, n)
 				ctx := context.Background()
+				if err := seedUsers(ctx, s, n, true); err != nil {
+					b.Fatal(err)
+				}
 				now := time.Now().UTC().Truncate(time.Microsecond)
 				b.ReportAllocs()
-				b.ResetTimer()
 				for i := 0; b.Loop(); i++ {
 					u := testUser(fmt.Sprintf("new%08d@example.com", i), domain.StatusPending, now)
 					if err := s.Create(ctx, u); err != nil {
@@ -109,18 +59,32 @@ func BenchmarkCreate(b *testing.B) {
 	}
 }
 
-// BenchmarkPostgresExecModes compares pgx's query exec modes for the lookup
-// by email, 1k users stored, against a raw prepared statement on the same
-// table. bun formats arguments into the SQL text, so in pgx's default mode
-// (cache_statement) every lookup is a statement never seen before: prepared
-// (one more round trip) and cached for nothing. Open uses simple_protocol.
+// BenchmarkPostgresExecModes compares ways of running the lookup by email
+// on PostgreSQL, 1k users stored, with benchstat -col /mode:
+//
+//   - mode=<pgx exec mode>: the store's FindByEmail on a pool whose URL sets
+//     default_query_exec_mode; mode=default(Open) is what Open picks
+//     (simple_protocol). bun formats arguments into the SQL text, so in
+//     pgx's default mode (cache_statement) every lookup is a statement
+//     never seen before: prepared (one more round trip) and cached for
+//     nothing.
+//   - mode=raw_*: the same query without bun, through database/sql with a
+//     $1 parameter, scanned field by field: raw_prepared on a *sql.Stmt,
+//     raw_cache_statement and raw_exec with pgx's exec mode passed as an
+//     argument (a statement prepared once per connection and cached by
+//     pgx; an unnamed statement, parsed and planned every time, in one
+//     round trip).
+//   - mode=raw_select_1: SELECT 1, the floor of one round trip.
 func BenchmarkPostgresExecModes(b *testing.B) {
 	needPostgres(b)
 	ctx := context.Background()
 	table := uniqueTable()
 	s := mustOpen(b, pg.url, bunstore.WithTable(table))
 	const n = 1_000
-	email := seed(b, s, n)
+	if err := seedUsers(ctx, s, n, false); err != nil {
+		b.Fatal(err)
+	}
+	emails, stored := lookupKeys(n, 1<<12)
 	for _, mode := range []string{"cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol", ""} {
 		name := "mode=" + mode
 		if mode == "" {
@@ -133,33 +97,54 @@ func BenchmarkPostgresExecModes(b *testing.B) {
 			}
 			s := mustOpen(b, url, bunstore.WithTable(table))
 			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; b.Loop(); i++ {
-				if _, err := s.FindByEmail(ctx, email(i*7919%n)); err != nil {
+			for k := 0; b.Loop(); k = (k + 1) % len(emails) {
+				if _, err := s.FindByEmail(ctx, emails[k]); stored[k] && err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
-	b.Run("raw_prepared_statement", func(b *testing.B) {
-		db, err := sql.Open("pgx", pg.url)
-		if err != nil {
-			b.Fatal(err)
+
+	query := "SELECT email, password_hash, is_admin, status, must_change_password, " +
+		"created_at, updated_at, token_version, revision FROM " + table + " WHERE email = $1"
+	// raw runs the lookup through row, database/sql's answer for email.
+	raw := func(b *testing.B, row func(email string) *sql.Row) {
+		var (
+			u      domain.User
+			status string
+		)
+		b.ReportAllocs()
+		for k := 0; b.Loop(); k = (k + 1) % len(emails) {
+			err := row(emails[k]).Scan(&u.Email, &u.PasswordHash, &u.IsAdmin, &status,
+				&u.MustChangePassword, &u.CreatedAt, &u.UpdatedAt, &u.TokenVersion, &u.Revision)
+			if stored[k] && err != nil {
+				b.Fatal(err)
+			}
 		}
-		defer db.Close()
-		stmt, err := db.PrepareContext(ctx, "SELECT email, password_hash, is_admin, status, must_change_password, "+
-			"created_at, updated_at, token_version, revision FROM "+table+" WHERE email = $1")
+	}
+	db, err := sql.Open("pgx", pg.url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	b.Run("mode=raw_prepared", func(b *testing.B) {
+		stmt, err := db.PrepareContext(ctx, query)
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer stmt.Close()
-		var u domain.User
+		raw(b, func(email string) *sql.Row { return stmt.QueryRowContext(ctx, email) })
+	})
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeExec} {
+		b.Run("mode=raw_"+strings.ReplaceAll(mode.String(), " ", "_"), func(b *testing.B) {
+			raw(b, func(email string) *sql.Row { return db.QueryRowContext(ctx, query, mode, email) })
+		})
+	}
+	b.Run("mode=raw_select_1", func(b *testing.B) {
+		var one int
 		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; b.Loop(); i++ {
-			err := stmt.QueryRowContext(ctx, email(i*7919%n)).Scan(&u.Email, &u.PasswordHash, &u.IsAdmin, &u.Status,
-				&u.MustChangePassword, &u.CreatedAt, &u.UpdatedAt, &u.TokenVersion, &u.Revision)
-			if err != nil {
+		for b.Loop() {
+			if err := db.QueryRowContext(ctx, "SELECT 1", pgx.QueryExecModeSimpleProtocol).Scan(&one); err != nil {
 				b.Fatal(err)
 			}
 		}

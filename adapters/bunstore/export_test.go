@@ -13,7 +13,15 @@ func ParseURLForTest(raw string) (engineName, path, pgURL string, err error) {
 	return "sqlite", t.path, "", nil
 }
 
-// QueriesForTest returns the SQL of FindByEmail and ListPending.
-func (s *Store) QueriesForTest() (find, listPending string) {
-	return s.sql.find, s.sql.listPending
+// StatementsForTest returns the SQL the store runs, by name: find
+// (FindByEmail), insert (Create, EnsureAdmin), update and revision (Update)
+// and listPending (ListPending).
+func (s *Store) StatementsForTest() map[string]string {
+	return map[string]string{
+		"find":        s.sql.find,
+		"insert":      s.sql.insert,
+		"update":      s.sql.update,
+		"revision":    s.sql.revision,
+		"listPending": s.sql.listPending,
+	}
 }

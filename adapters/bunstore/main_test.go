@@ -45,6 +45,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	defer removeScaleFixtures()
 	base := os.Getenv(postgresEnv)
 	if base == "" {
 		fmt.Fprintf(os.Stderr, "bunstore: %s is unset: the PostgreSQL leg of the tests is skipped\n", postgresEnv)
