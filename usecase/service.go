@@ -280,13 +280,16 @@ func (s *Service) audit(ctx context.Context, event string, attrs ...any) {
 func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // DefaultHashConcurrency is Config.HashConcurrency's default: one less than
-// runtime.GOMAXPROCS(0), and at least one.
+// runtime.GOMAXPROCS(0), at least one, and no more than runtime.NumCPU()
+// (more hashes at once than CPUs would only make each slower).
 //
-// bcrypt runs for a third of a second at cost 12 without yielding, and the
-// Go scheduler takes a P back from a running goroutine only every 10 ms or
-// so: if every P is hashing, every other request waits for a preemption. One
-// P kept free of hashing serves the other routes at their usual latency
-// through a flood of logins. To hash on every core as well, give the runtime
-// one P more than it has cores (GOMAXPROCS=NumCPU+1); BENCHMARKS.md measures
-// both.
-func DefaultHashConcurrency() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+// bcrypt runs for a fifth of a second or more at cost 12 without yielding,
+// and the Go scheduler takes a P back from a running goroutine only every
+// 10 ms or so: if every P is hashing, every other request waits for a
+// preemption. One P kept free of hashing serves the other routes at their
+// usual latency through a flood of logins. To hash on every core as well,
+// give the runtime one P more than it has cores (GOMAXPROCS=NumCPU+1):
+// BENCHMARKS.md measures both.
+func DefaultHashConcurrency() int {
+	return max(1, min(runtime.GOMAXPROCS(0)-1, runtime.NumCPU()))
+}
