@@ -168,7 +168,7 @@ func runLogin(ctx context.Context, o options, stdout, stderr io.Writer) (err err
 	if err != nil {
 		return err
 	}
-	spec := childSpec{exe: exe, args: []string{"-serve", fwNetHTTP, "-bcrypt-cost", strconv.Itoa(o.bcryptCost)}, gomaxprocs: o.serverProcs}
+	spec := childSpec{exe: exe, args: []string{"-serve", fwNetHTTP, "-bcrypt-cost", strconv.Itoa(o.bcryptCost), "-hash-concurrency", strconv.Itoa(o.hashConcurrency)}, gomaxprocs: o.serverProcs}
 	if o.verbose {
 		spec.logs = stderr
 	}

@@ -186,12 +186,18 @@ type options struct {
 	// serverProcs is GOMAXPROCS of the login and flood server children
 	// (0: the runtime's default).
 	serverProcs int
-	bcryptCost  int
-	jsonPath    string
-	wrkPath     string
-	tasksetPath string
-	serverCPU   string
-	wrkCPU      string
+	// tokenCacheSize is usecase.Config.TokenCacheSize of the server
+	// children (0: the library's default; negative: no verified-token cache).
+	tokenCacheSize int
+	// hashConcurrency is usecase.Config.HashConcurrency of the login and
+	// flood server children (0: the library's default).
+	hashConcurrency int
+	bcryptCost      int
+	jsonPath        string
+	wrkPath         string
+	tasksetPath     string
+	serverCPU       string
+	wrkCPU          string
 	// serverCPUs and wrkCPUs are serverCPU and wrkCPU parsed.
 	serverCPUs []int
 	wrkCPUs    []int
@@ -251,6 +257,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.clients, "clients", 2*runtime.GOMAXPROCS(0), "login mode: concurrent login clients")
 	fs.IntVar(&o.rate, "rate", 500, "flood mode: requests per second of the open-loop probe")
 	fs.IntVar(&o.floodClients, "flood-clients", 32, "flood mode: concurrent login clients during the flood")
+	fs.IntVar(&o.tokenCacheSize, "token-cache-size", 0, "usecase.Config.TokenCacheSize of the servers (default: the library's; -1: verify every token on every request, as on a token's first request)")
+	fs.IntVar(&o.hashConcurrency, "hash-concurrency", 0, "login and flood modes: usecase.Config.HashConcurrency of the server (default: the library's, GOMAXPROCS-1)")
 	fs.IntVar(&o.serverProcs, "server-gomaxprocs", 0, "login and flood modes: GOMAXPROCS of the server child (default: the runtime's, one per CPU); the hashing cap is one less (usecase.DefaultHashConcurrency)")
 	fs.IntVar(&o.bcryptCost, "bcrypt-cost", 0, "internal: bcrypt cost of a server child (default: minimum in throughput mode, bcrypthash.DefaultCost otherwise)")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file")
@@ -329,6 +337,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return options{}, fmt.Errorf("-clients %d: want at least 1", o.clients)
 	case o.rate < 1 || o.rate > 100_000:
 		return options{}, fmt.Errorf("-rate %d: want 1 to 100000 requests per second", o.rate)
+	case o.hashConcurrency < 0:
+		return options{}, fmt.Errorf("-hash-concurrency %d: want 0 (the default) or more", o.hashConcurrency)
 	case o.serverProcs < 0:
 		return options{}, fmt.Errorf("-server-gomaxprocs %d: want 0 (the default) or more", o.serverProcs)
 	case o.floodClients < 1:

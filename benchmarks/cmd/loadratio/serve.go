@@ -24,7 +24,7 @@ const hashEnv = "LOADRATIO_HASH"
 // (the parent closed it, or died) or ctx is cancelled (SIGINT, SIGTERM).
 func serveChild(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	srv, err := startServer(ctx, o.serve, o.bcryptCost, logger)
+	srv, err := startServer(ctx, o.serve, serviceSettings{bcryptCost: o.bcryptCost, tokenCacheSize: o.tokenCacheSize, hashConcurrency: o.hashConcurrency}, logger)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 // cost and stops it when the test ends.
 func startTestServer(t *testing.T, fw string) readyInfo {
 	t.Helper()
-	srv, err := startServer(t.Context(), fw, bcrypthash.MinCost, quietLogger())
+	srv, err := startServer(t.Context(), fw, serviceSettings{bcryptCost: bcrypthash.MinCost}, quietLogger())
 	if err != nil {
 		t.Fatalf("startServer(%s): %v", fw, err)
 	}

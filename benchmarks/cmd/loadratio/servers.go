@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -95,10 +96,20 @@ type fixture struct {
 	hash  string
 }
 
-// newFixture builds the Service (bcrypt at cost, jwtcodec HS256 with
-// benchSecret, memstore, usecase.Config defaults otherwise), seeds the
+// serviceSettings are the Service settings a server child is started with;
+// zero values are the library's defaults.
+type serviceSettings struct {
+	bcryptCost      int
+	tokenCacheSize  int // usecase.Config.TokenCacheSize
+	hashConcurrency int // usecase.Config.HashConcurrency
+}
+
+// newFixture builds the Service (bcrypt at set.bcryptCost, jwtcodec HS256
+// with benchSecret, memstore, set's TokenCacheSize and HashConcurrency,
+// usecase.Config defaults otherwise), seeds the
 // admin, registers the user, has the admin approve it and logs the user in.
-func newFixture(ctx context.Context, cost int, logger *slog.Logger) (*fixture, error) {
+func newFixture(ctx context.Context, set serviceSettings, logger *slog.Logger) (*fixture, error) {
+	cost := set.bcryptCost
 	hashOpts := []bcrypthash.Option{bcrypthash.WithLogger(logger)}
 	if cost < bcrypthash.MinProductionCost {
 		hashOpts = append(hashOpts, bcrypthash.AllowLowCost())
@@ -113,12 +124,14 @@ func newFixture(ctx context.Context, cost int, logger *slog.Logger) (*fixture, e
 	}
 	store := memstore.New()
 	svc, err := usecase.New(usecase.Config{
-		Users:         store,
-		Hasher:        hasher,
-		Tokens:        tokens,
-		AdminEmail:    adminEmail,
-		AdminPassword: adminPassword,
-		Logger:        logger,
+		Users:           store,
+		Hasher:          hasher,
+		Tokens:          tokens,
+		AdminEmail:      adminEmail,
+		AdminPassword:   adminPassword,
+		TokenCacheSize:  set.tokenCacheSize,
+		HashConcurrency: set.hashConcurrency,
+		Logger:          logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("service: %w", err)
@@ -182,8 +195,8 @@ func (s *runningServer) Stop(timeout time.Duration) error {
 // startServer builds the fixture and the framework's server with the three
 // measured routes and authadmin's auth routes (at httpapi.DefaultPrefix),
 // listening on an ephemeral port of 127.0.0.1.
-func startServer(ctx context.Context, framework string, cost int, logger *slog.Logger) (*runningServer, error) {
-	fx, err := newFixture(ctx, cost, logger)
+func startServer(ctx context.Context, framework string, set serviceSettings, logger *slog.Logger) (*runningServer, error) {
+	fx, err := newFixture(ctx, set, logger)
 	if err != nil {
 		return nil, fmt.Errorf("%s server: %w", framework, err)
 	}
@@ -233,8 +246,8 @@ func startServer(ctx context.Context, framework string, cost int, logger *slog.L
 			Framework:       framework,
 			PID:             os.Getpid(),
 			GOMAXPROCS:      runtime.GOMAXPROCS(0),
-			HashConcurrency: usecase.DefaultHashConcurrency(),
-			BcryptCost:      cost,
+			HashConcurrency: cmp.Or(set.hashConcurrency, usecase.DefaultHashConcurrency()),
+			BcryptCost:      set.bcryptCost,
 			Bare:            base + pathBare,
 			Authadmin:       base + pathAuthadmin,
 			Peer:            base + pathPeer,

@@ -116,6 +116,9 @@ func runThroughput(ctx context.Context, o options, stdout, stderr io.Writer) err
 	fmt.Fprintln(stdout, machine)
 	fmt.Fprintf(stdout, "throughput: %d rounds x %v per route (rotating order) after %v warm-up per route; wrk -t1 -c%d on CPU %s; server GOMAXPROCS=1 on CPU %s\n",
 		o.rounds, o.duration, o.warmup, o.conns, o.wrkCPU, o.serverCPU)
+	if o.tokenCacheSize != 0 {
+		fmt.Fprintf(stdout, "authadmin: usecase.Config.TokenCacheSize=%d (negative: every request verifies the token, as a token's first request does)\n", o.tokenCacheSize)
+	}
 	if machine.NumCPU < 2 {
 		fmt.Fprintln(stdout, "note: fewer than 2 CPUs: the server and wrk share one, the ratios mean little")
 	}
@@ -148,7 +151,7 @@ func runThroughput(ctx context.Context, o options, stdout, stderr io.Writer) err
 func measureFramework(ctx context.Context, o options, exe, fw string, stderr io.Writer) (res frameworkThroughput, err error) {
 	spec := childSpec{
 		exe:        exe,
-		args:       []string{"-serve", fw, "-bcrypt-cost", strconv.Itoa(o.bcryptCost)},
+		args:       []string{"-serve", fw, "-bcrypt-cost", strconv.Itoa(o.bcryptCost), "-token-cache-size", strconv.Itoa(o.tokenCacheSize)},
 		taskset:    o.tasksetPath,
 		cpus:       o.serverCPU,
 		gomaxprocs: 1,
