@@ -3,6 +3,7 @@ package contracttest
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"testing"
 	"time"
 
@@ -60,3 +61,26 @@ func NewBenchFixture(tb testing.TB) BenchFixture {
 	}
 	return BenchFixture{Service: svc, Subject: email, Token: tok.AccessToken}
 }
+
+// DiscardResponseWriter is an http.ResponseWriter that keeps only the
+// status, for benchmarks that call a router directly: reused across
+// iterations (reset Status), it measures the handlers, not a recorder.
+type DiscardResponseWriter struct {
+	// Status is the status WriteHeader was given, or 0.
+	Status int
+	header http.Header
+}
+
+// Header implements http.ResponseWriter.
+func (w *DiscardResponseWriter) Header() http.Header {
+	if w.header == nil {
+		w.header = http.Header{}
+	}
+	return w.header
+}
+
+// Write implements http.ResponseWriter; it discards b.
+func (w *DiscardResponseWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// WriteHeader implements http.ResponseWriter.
+func (w *DiscardResponseWriter) WriteHeader(status int) { w.Status = status }

@@ -11,17 +11,6 @@ import (
 	"github.com/authadmin/authadmin/transport/httpapi"
 )
 
-// discardWriter is a ResponseWriter that keeps nothing, reused across
-// iterations so the benchmark measures the handlers, not a recorder.
-type discardWriter struct {
-	header http.Header
-	status int
-}
-
-func (w *discardWriter) Header() http.Header         { return w.header }
-func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *discardWriter) WriteHeader(status int)      { w.status = status }
-
 // BenchmarkRequireLogin serves the same tiny JSON handler bare and behind
 // RequireLogin (default mode: user-status check and revocation on) on one
 // Echo router, with the same token on every request: the difference is what
@@ -44,12 +33,12 @@ func BenchmarkRequireLogin(b *testing.B) {
 				b.Fatal(err)
 			}
 			req.Header.Set("Authorization", "Bearer "+fx.Token)
-			w := &discardWriter{header: http.Header{}}
+			w := &contracttest.DiscardResponseWriter{}
 			b.ReportAllocs()
 			for b.Loop() {
 				e.ServeHTTP(w, req)
-				if w.status != http.StatusOK {
-					b.Fatalf("GET %s: status %d", path, w.status)
+				if w.Status != http.StatusOK {
+					b.Fatalf("GET %s: status %d", path, w.Status)
 				}
 			}
 		})

@@ -9,17 +9,6 @@ import (
 	httpauth "github.com/authadmin/authadmin/transport/nethttp"
 )
 
-// discardWriter is a ResponseWriter that keeps nothing, reused across
-// iterations so the benchmark measures the handlers, not a recorder.
-type discardWriter struct {
-	header http.Header
-	status int
-}
-
-func (w *discardWriter) Header() http.Header         { return w.header }
-func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *discardWriter) WriteHeader(status int)      { w.status = status }
-
 // BenchmarkRequireLogin serves the same tiny JSON handler bare and behind
 // RequireLogin (default mode: user-status check and revocation on) through
 // one ServeMux, with the same token on every request: the difference is what
@@ -45,13 +34,13 @@ func BenchmarkRequireLogin(b *testing.B) {
 				b.Fatal(err)
 			}
 			req.Header.Set("Authorization", "Bearer "+fx.Token)
-			w := &discardWriter{header: http.Header{}}
+			w := &contracttest.DiscardResponseWriter{}
 			b.ReportAllocs()
 			for b.Loop() {
-				w.status = 0
+				w.Status = 0
 				mux.ServeHTTP(w, req)
-				if w.status != 0 && w.status != http.StatusOK {
-					b.Fatalf("GET %s: status %d", path, w.status)
+				if w.Status != 0 && w.Status != http.StatusOK {
+					b.Fatalf("GET %s: status %d", path, w.Status)
 				}
 			}
 		})

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
 	"strconv"
 	"sync"
 	"text/tabwriter"
@@ -188,27 +187,16 @@ func floodLogins(ctx context.Context, client *http.Client, loginURL string, clie
 
 // runFlood is -mode flood.
 func runFlood(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("finding this program for the server child: %w", err)
-	}
-	machine, err := describeMachine(ctx, "")
-	if err != nil {
-		return err
-	}
-	spec := childSpec{exe: exe, args: []string{"-serve", fwNetHTTP, "-bcrypt-cost", strconv.Itoa(o.bcryptCost), "-hash-concurrency", strconv.Itoa(o.hashConcurrency)}, gomaxprocs: o.serverProcs}
-	if o.verbose {
-		spec.logs = stderr
-	}
-	child, err := startServerChild(ctx, spec)
+	run, err := startHashingServer(ctx, o, stderr)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if serr := child.Stop(); serr != nil {
+		if serr := run.child.Stop(); serr != nil {
 			err = errors.Join(err, serr)
 		}
 	}()
+	machine, spec, child := run.machine, run.spec, run.child
 	// Enough connections for every request in flight during a stall of a
 	// second at the rate.
 	probe := newClient(o.rate + 16)

@@ -160,27 +160,16 @@ func loginLoad(ctx context.Context, client *http.Client, loginURL string, client
 
 // runLogin is -mode login.
 func runLogin(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("finding this program for the children: %w", err)
-	}
-	machine, err := describeMachine(ctx, "")
-	if err != nil {
-		return err
-	}
-	spec := childSpec{exe: exe, args: []string{"-serve", fwNetHTTP, "-bcrypt-cost", strconv.Itoa(o.bcryptCost), "-hash-concurrency", strconv.Itoa(o.hashConcurrency)}, gomaxprocs: o.serverProcs}
-	if o.verbose {
-		spec.logs = stderr
-	}
-	child, err := startServerChild(ctx, spec)
+	run, err := startHashingServer(ctx, o, stderr)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if serr := child.Stop(); serr != nil {
+		if serr := run.child.Stop(); serr != nil {
 			err = errors.Join(err, serr)
 		}
 	}()
+	exe, machine, spec, child := run.exe, run.machine, run.spec, run.child
 	client := newClient(o.clients)
 	defer client.CloseIdleConnections()
 	if err := checkRoutes(ctx, client, child.info); err != nil {
@@ -268,4 +257,39 @@ func printLogin(w io.Writer, rep loginReport, ncpu int) {
 	fmt.Fprintf(w, "medians over %d rounds: login route %.2f logins/s (503s %.2f/s), bare bcrypt %.2f compares/s (%d CPUs)\n",
 		len(rep.Rounds), float64(rep.MedianLoginsPS), float64(rep.Median503PS), float64(rep.MedianComparePS), ncpu)
 	fmt.Fprintf(w, "logins/s / compares/s = %s\n", fmtRatio(float64(rep.LoginOverCompare)))
+}
+
+// hashingServer is the running server child of the login and flood modes.
+type hashingServer struct {
+	exe     string // this program, which the children run
+	machine machineInfo
+	spec    childSpec
+	child   *serverChild
+}
+
+// startHashingServer describes the machine and starts the net/http server
+// child of the login and flood modes: bcrypt at o's cost, with o's hashing
+// slots and GOMAXPROCS. The caller stops the child.
+func startHashingServer(ctx context.Context, o options, stderr io.Writer) (hashingServer, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return hashingServer{}, fmt.Errorf("finding this program for the children: %w", err)
+	}
+	machine, err := describeMachine(ctx, "")
+	if err != nil {
+		return hashingServer{}, err
+	}
+	spec := childSpec{
+		exe:        exe,
+		args:       []string{"-serve", fwNetHTTP, "-bcrypt-cost", strconv.Itoa(o.bcryptCost), "-hash-concurrency", strconv.Itoa(o.hashConcurrency)},
+		gomaxprocs: o.serverProcs,
+	}
+	if o.verbose {
+		spec.logs = stderr
+	}
+	child, err := startServerChild(ctx, spec)
+	if err != nil {
+		return hashingServer{}, err
+	}
+	return hashingServer{exe: exe, machine: machine, spec: spec, child: child}, nil
 }
