@@ -65,7 +65,9 @@ type Claims struct {
 // Clone returns a deep copy of c: its Audience and its Extra map, with the
 // maps and slices nested in it, are new, so changing the copy changes
 // nothing c refers to. It allocates only when c has an audience or extra
-// claims.
+// claims. Nested values are copied when they are map[string]any or []any,
+// the only containers a decoded token holds (NormalizeClaimValue); a codec
+// that puts other mutable types in Extra must not share them.
 func (c Claims) Clone() Claims {
 	c.Audience = slices.Clone(c.Audience)
 	if c.Extra != nil {

@@ -1,5 +1,7 @@
 package usecase
 
+import "time"
+
 // Test-only views of unexported state, for the tests of package usecase_test.
 
 // Sizes returns how many counters and known clients l holds in memory.
@@ -28,4 +30,19 @@ func TokenCacheLen(s *Service) int {
 		return -1
 	}
 	return s.verified.len()
+}
+
+// HashSlots returns how many hashes s runs at once.
+func HashSlots(s *Service) int { return cap(s.gate.slots) }
+
+// TokenCacheVerifiedAt returns when s's cache took in token, and whether it
+// holds it.
+func TokenCacheVerifiedAt(s *Service, token string) (time.Time, bool) {
+	if s.verified == nil {
+		return time.Time{}, false
+	}
+	s.verified.mu.RLock()
+	defer s.verified.mu.RUnlock()
+	e, ok := s.verified.entries[token]
+	return e.verifiedAt, ok
 }

@@ -3,6 +3,7 @@ package usecase_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -306,5 +307,35 @@ func TestHashSettingsMustNotBeNegative(t *testing.T) {
 				t.Fatalf("negative %s accepted", tt.name)
 			}
 		})
+	}
+}
+
+// The default hashing cap keeps one P free of hashing (bcrypt does not
+// yield, so a P that hashes serves nothing else for a fifth of a second),
+// is at least one, and is never more than the CPUs; the Service uses it
+// when HashConcurrency is zero. The test sets GOMAXPROCS, so it does not
+// run in parallel with others.
+func TestDefaultHashConcurrency(t *testing.T) {
+	cpus := runtime.NumCPU()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, tt := range []struct{ procs, want int }{
+		{1, 1},
+		{2, 1},
+		{cpus + 1, cpus},
+		{cpus + 4, cpus},
+		{max(2, cpus) - 1, max(1, max(2, cpus)-2)},
+	} {
+		runtime.GOMAXPROCS(tt.procs)
+		if got := usecase.DefaultHashConcurrency(); got != tt.want {
+			t.Errorf("GOMAXPROCS=%d, NumCPU=%d: DefaultHashConcurrency() = %d, want %d", tt.procs, cpus, got, tt.want)
+		}
+		e := newEnv(t)
+		if got := usecase.HashSlots(e.svc); got != tt.want {
+			t.Errorf("GOMAXPROCS=%d: a Service with HashConcurrency 0 hashes %d at once, want %d", tt.procs, got, tt.want)
+		}
+	}
+	e := newEnv(t, func(c *usecase.Config) { c.HashConcurrency = 7 })
+	if got := usecase.HashSlots(e.svc); got != 7 {
+		t.Errorf("HashConcurrency 7: %d slots", got)
 	}
 }

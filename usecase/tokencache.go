@@ -74,7 +74,10 @@ func (c *tokenCache) put(token string, claims domain.Claims, now time.Time) {
 	if len(c.entries) >= c.max {
 		shrink(c.entries, shrinkTarget(c.max), func(_ string, e verifiedToken) bool { return !now.Before(e.claims.ExpiresAt) })
 	}
-	c.entries[token] = verifiedToken{claims: claims, verifiedAt: now}
+	// Round(0) drops the monotonic clock reading: with one on both sides,
+	// Before would compare monotonic readings, which never go back, and a
+	// wall clock stepped back would still hit.
+	c.entries[token] = verifiedToken{claims: claims, verifiedAt: now.Round(0)}
 }
 
 // forget drops token, which Authenticate has just refused.

@@ -298,6 +298,11 @@ func TestTokenCacheClaimsAreCopies(t *testing.T) {
 			return map[string]any{"role": "viewer", "perms": []any{"read"}, "org": map[string]any{"id": "acme"}}, nil
 		}
 	})
+	jc, err := jwtcodec.New(jwtcodec.Config{Secret: testKey, Audience: "orders-api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec.TokenCodec = jc // tokens carry "aud" too
 	admin := e.admin(t)
 	tok := e.approvedUser(t, admin, "ann@example.com", "password1")
 	before := codec.decodes.Load()
@@ -305,12 +310,86 @@ func TestTokenCacheClaimsAreCopies(t *testing.T) {
 	first.Extra["role"] = "owner"
 	first.Extra["perms"].([]any)[0] = "write"
 	first.Extra["org"].(map[string]any)["id"] = "evil"
+	first.Audience[0] = "admin-api"
 	again := e.as(t, tok)
 	if n := codec.decodes.Load() - before; n != 1 {
 		t.Fatalf("%d Decode calls for two Authenticates: the second did not come from the cache", n)
 	}
-	got := again.Claims().Extra
-	if got["role"] != "viewer" || got["perms"].([]any)[0] != "read" || got["org"].(map[string]any)["id"] != "acme" {
-		t.Fatalf("a change to one request's claims reached the next: %v", got)
+	got := again.Claims()
+	if got.Extra["role"] != "viewer" || got.Extra["perms"].([]any)[0] != "read" || got.Extra["org"].(map[string]any)["id"] != "acme" {
+		t.Fatalf("a change to one request's claims reached the next: %v", got.Extra)
+	}
+	if len(got.Audience) != 1 || got.Audience[0] != "orders-api" {
+		t.Fatalf("a change to one request's audience reached the next: %v", got.Audience)
+	}
+}
+
+// The cache keeps the time it verified a token by the wall clock only:
+// with the monotonic reading time.Now carries, a clock stepped back would
+// still be "after" it.
+func TestTokenCacheVerifiedAtByWallClock(t *testing.T) {
+	e, _ := newCountingEnv(t, func(c *usecase.Config) { c.Now = time.Now })
+	now := time.Now()
+	if err := e.store.Create(t.Context(), domain.User{
+		Email: "ann@example.com", PasswordHash: "-", Status: domain.StatusApproved,
+		CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	codec, err := jwtcodec.New(jwtcodec.Config{Secret: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued := now.Truncate(time.Second)
+	tok, err := codec.Encode(t.Context(), domain.Claims{Subject: "ann@example.com", IssuedAt: issued, ExpiresAt: issued.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "Authenticate", e.authenticate(t, usecase.Token{AccessToken: tok}), nil)
+	at, ok := usecase.TokenCacheVerifiedAt(e.svc, tok)
+	if !ok {
+		t.Fatal("the token was not cached")
+	}
+	if strings.Contains(at.String(), "m=") {
+		t.Fatalf("the entry's time %v has a monotonic reading", at)
+	}
+}
+
+// A token the user check refuses on first sight is never cached, and
+// neither is a token over 2 KiB (verified on every use instead).
+func TestTokenCacheKeepsOnlyAcceptedSmallTokens(t *testing.T) {
+	e, codec := newCountingEnv(t)
+	tok := usecase.Token{AccessToken: mintToken(t, e, "ann@example.com")}
+	editStored(t, e.store, "ann@example.com", func(u *domain.User) { u.Status = domain.StatusRejected })
+	wantErr(t, "Authenticate of a rejected user's token", e.authenticate(t, tok), domain.ErrInvalidToken)
+	if n := usecase.TokenCacheLen(e.svc); n != 0 {
+		t.Fatalf("%d tokens cached after a refusal on first sight", n)
+	}
+
+	now := e.clock.Now().UTC()
+	if err := e.store.Create(t.Context(), domain.User{
+		Email: "bob@example.com", PasswordHash: "-", Status: domain.StatusApproved, CreatedAt: now, UpdatedAt: now,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	jc, err := jwtcodec.New(jwtcodec.Config{Secret: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued := now.Truncate(time.Second)
+	big, err := jc.Encode(t.Context(), domain.Claims{Subject: "bob@example.com", IssuedAt: issued, ExpiresAt: issued.Add(time.Hour),
+		Extra: map[string]any{"note": strings.Repeat("x", 2<<10)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := codec.decodes.Load()
+	for range 3 {
+		wantErr(t, "Authenticate of a token over 2 KiB", e.authenticate(t, usecase.Token{AccessToken: big}), nil)
+	}
+	if n := codec.decodes.Load() - before; n != 3 {
+		t.Fatalf("%d Decode calls for 3 Authenticates of a %d-byte token, want 3", n, len(big))
+	}
+	if n := usecase.TokenCacheLen(e.svc); n != 0 {
+		t.Fatalf("%d tokens cached, want none", n)
 	}
 }

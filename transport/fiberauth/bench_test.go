@@ -30,6 +30,7 @@ func BenchmarkRequireLogin(b *testing.B) {
 	app.Get("/bare", handler)
 	app.Get("/protected", auth.RequireLogin(), handler)
 	serve := app.Handler()
+	authorization := "Bearer " + fx.Token
 	for _, path := range []string{"/bare", "/protected"} {
 		b.Run(path[1:], func(b *testing.B) {
 			var ctx fasthttp.RequestCtx
@@ -39,7 +40,7 @@ func BenchmarkRequireLogin(b *testing.B) {
 				ctx.Response.Reset()
 				ctx.Request.Header.SetMethod(fiber.MethodGet)
 				ctx.Request.SetRequestURI(path)
-				ctx.Request.Header.Set(fiber.HeaderAuthorization, "Bearer "+fx.Token)
+				ctx.Request.Header.Set(fiber.HeaderAuthorization, authorization)
 				serve(&ctx)
 				if status := ctx.Response.StatusCode(); status != fiber.StatusOK {
 					b.Fatalf("GET %s: status %d", path, status)

@@ -298,5 +298,8 @@ func printFlood(w io.Writer, rep floodReport) {
 	if f.FirstError != "" {
 		fmt.Fprintf(w, "flood: first transport error: %s\n", f.FirstError)
 	}
+	if len(f.Other) > 0 {
+		fmt.Fprintf(w, "WARNING: the flood got %s answers other than 200 and 503: refused logins cost no hashing, so the flood was lighter than it looks\n", f.otherString())
+	}
 	fmt.Fprintf(w, "after the flood the server needed %.1fs to finish the comparisons of abandoned logins before \"idle again\" started\n", rep.SettleSeconds)
 }

@@ -253,6 +253,9 @@ func printLogin(w io.Writer, rep loginReport, ncpu int) {
 		fmt.Fprintf(w, "  bare compare: %.2f compares/s  (%d in %.1fs by %d goroutines)\n",
 			c.Rate, c.Compares, c.Seconds, c.Goroutines)
 		fmt.Fprintf(w, "  ratio:        %s\n", fmtRatio(ratio(l.OKRate, c.Rate)))
+		if len(l.Other) > 0 {
+			fmt.Fprintf(w, "  WARNING: %s answers other than 200 and 503: the rate counts only the 200s, so this round measured refusals too\n", l.otherString())
+		}
 	}
 	fmt.Fprintf(w, "medians over %d rounds: login route %.2f logins/s (503s %.2f/s), bare bcrypt %.2f compares/s (%d CPUs)\n",
 		len(rep.Rounds), float64(rep.MedianLoginsPS), float64(rep.Median503PS), float64(rep.MedianComparePS), ncpu)
@@ -280,8 +283,9 @@ func startHashingServer(ctx context.Context, o options, stderr io.Writer) (hashi
 		return hashingServer{}, err
 	}
 	spec := childSpec{
-		exe:        exe,
-		args:       []string{"-serve", fwNetHTTP, "-bcrypt-cost", strconv.Itoa(o.bcryptCost), "-hash-concurrency", strconv.Itoa(o.hashConcurrency)},
+		exe: exe,
+		args: []string{"-serve", fwNetHTTP, "-bcrypt-cost", strconv.Itoa(o.bcryptCost),
+			"-hash-concurrency", strconv.Itoa(o.hashConcurrency), "-token-cache-size", strconv.Itoa(o.tokenCacheSize)},
 		gomaxprocs: o.serverProcs,
 	}
 	if o.verbose {

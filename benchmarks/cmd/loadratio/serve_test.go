@@ -149,7 +149,7 @@ func TestLoads(t *testing.T) {
 	if l.OK == 0 || l.OKRate <= 0 || l.Overloaded != 0 || l.Errors != 0 || l.Latency.Count != int(l.OK) || l.Seconds != 1 {
 		t.Errorf("loginLoad = %+v, want 200s over 1s", l)
 	}
-	checkOnly429(t, "loginLoad", l)
+	checkOnlyOKOr503(t, "loginLoad", l)
 
 	p := openLoop(t.Context(), client, info.Authadmin, info.Token, 200, 250*time.Millisecond)
 	if p.Sent != 50 || p.OK != 50 || p.Failed != 0 || p.Errors != 0 || p.Latency.Count != 50 {
@@ -169,23 +169,17 @@ func TestLoads(t *testing.T) {
 	if f.OK == 0 || f.Errors != 0 {
 		t.Errorf("floodLogins = %+v, want 200s", f)
 	}
-	checkOnly429(t, "floodLogins", f)
+	checkOnlyOKOr503(t, "floodLogins", f)
 }
 
-// checkOnly429 fails the test if c counted statuses other than 200, 503
-// and 429. Right-password logins can get a 429 under concurrency: the
-// library's MemoryLimiter computes a wait of c.last-now for a counter
-// still under its free failures, positive when another login read the
-// clock later but took the lock first (see the report).
-func checkOnly429(t *testing.T, what string, c loginCounts) {
+// checkOnlyOKOr503 fails the test if c counted statuses other than 200 and
+// 503: right-password logins are never throttled (429), however many are
+// in flight (the server's limiter lets every guess through, and the
+// library's no longer makes a counter under its free failures wait).
+func checkOnlyOKOr503(t *testing.T, what string, c loginCounts) {
 	t.Helper()
 	for status, n := range c.Other {
-		if status != "429" {
-			t.Errorf("%s: %d answers with status %s", what, n, status)
-		}
-	}
-	if n := c.Other["429"]; n > 0 {
-		t.Logf("%s: %d of %d right-password logins got 429 (limiter clock race)", what, n, c.OK+n)
+		t.Errorf("%s: %d answers with status %s", what, n, status)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -105,8 +106,9 @@ type serviceSettings struct {
 }
 
 // newFixture builds the Service (bcrypt at set.bcryptCost, jwtcodec HS256
-// with benchSecret, memstore, set's TokenCacheSize and HashConcurrency,
-// usecase.Config defaults otherwise), seeds the
+// with benchSecret, memstore, set's TokenCacheSize and HashConcurrency, a
+// MemoryLimiter that lets every guess through, usecase.Config defaults
+// otherwise), seeds the
 // admin, registers the user, has the admin approve it and logs the user in.
 func newFixture(ctx context.Context, set serviceSettings, logger *slog.Logger) (*fixture, error) {
 	cost := set.bcryptCost
@@ -131,7 +133,13 @@ func newFixture(ctx context.Context, set serviceSettings, logger *slog.Logger) (
 		AdminPassword:   adminPassword,
 		TokenCacheSize:  set.tokenCacheSize,
 		HashConcurrency: set.hashConcurrency,
-		Logger:          logger,
+		// The default limiter, with no limit: a login counts as a failed
+		// guess while its password is compared, so more than 5 logins in
+		// flight from the load client would be throttled (429) and the
+		// login and flood modes would measure refusals. The bookkeeping
+		// is the same; RequireLogin never consults the limiter.
+		Limiter: usecase.NewMemoryLimiter(unlimitedGuesses()),
+		Logger:  logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("service: %w", err)
@@ -371,4 +379,10 @@ func fiberSubject(c *fiber.Ctx, body []byte, subject string) error {
 		return fiber.NewError(fiber.StatusInternalServerError, "no subject in the context")
 	}
 	return fiberOK(c, body)
+}
+
+// unlimitedGuesses is a throttling policy under which no guess ever waits.
+func unlimitedGuesses() usecase.ThrottlePolicy {
+	free := usecase.Backoff{Free: math.MaxInt32, Base: time.Second}
+	return usecase.ThrottlePolicy{Pair: free, Account: free, Client: free}
 }
