@@ -74,9 +74,9 @@ type Config struct {
 	Limiter ports.LoginLimiter
 
 	// HashConcurrency caps the password hashes and comparisons that run at
-	// once (default DefaultHashConcurrency(): GOMAXPROCS-1, at least 1), so
-	// that a flood of logins or registrations leaves CPU to the rest of the
-	// application.
+	// once (default DefaultHashConcurrency(): GOMAXPROCS-1, at least 1 and
+	// at most NumCPU), so that a flood of logins or registrations leaves
+	// CPU to the rest of the application.
 	HashConcurrency int
 	// HashWait is how long a call waits for a hashing slot before it is
 	// refused with domain.ErrOverloaded (default 2 s).

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -191,11 +190,7 @@ func runFlood(ctx context.Context, o options, stdout, stderr io.Writer) (err err
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if serr := run.child.Stop(); serr != nil {
-			err = errors.Join(err, serr)
-		}
-	}()
+	defer run.stop(&err)
 	machine, spec, child := run.machine, run.spec, run.child
 	// Enough connections for every request in flight during a stall of a
 	// second at the rate.

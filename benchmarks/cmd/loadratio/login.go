@@ -164,11 +164,7 @@ func runLogin(ctx context.Context, o options, stdout, stderr io.Writer) (err err
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if serr := run.child.Stop(); serr != nil {
-			err = errors.Join(err, serr)
-		}
-	}()
+	defer run.stop(&err)
 	exe, machine, spec, child := run.exe, run.machine, run.spec, run.child
 	client := newClient(o.clients)
 	defer client.CloseIdleConnections()
@@ -268,6 +264,13 @@ type hashingServer struct {
 	machine machineInfo
 	spec    childSpec
 	child   *serverChild
+}
+
+// stop stops the child, joining its error to *err.
+func (h hashingServer) stop(err *error) {
+	if serr := h.child.Stop(); serr != nil {
+		*err = errors.Join(*err, serr)
+	}
 }
 
 // startHashingServer describes the machine and starts the net/http server
