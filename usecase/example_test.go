@@ -22,7 +22,8 @@ func newExampleService(hook usecase.ClaimsFunc) *usecase.Service {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("an-example-key-of-32-bytes-long!")})
+	// In real code the key comes from the environment (openssl rand -base64 32).
+	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("KE4LKBdqsP5tJjCY93RO77fnKf05ndBeFYbreOOB")})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -21,8 +21,8 @@ import (
 	"github.com/authadmin/authadmin/usecase"
 )
 
-// testKey is a 32-byte HS256 key for tests.
-var testKey = []byte("0123456789abcdef0123456789abcdef")
+// testKey is an HS256 key for tests (random, as jwtcodec requires).
+var testKey = []byte("ApXnwSIpKXcOhxWWMaKInDZqWxyRu40NENCgBwwf")
 
 // clock is a settable time source.
 type clock struct {

@@ -14,10 +14,15 @@ import (
 
 var ctx = context.Background()
 
+// exampleKey is the output of `openssl rand -base64 32`, published here and
+// so good for nothing but examples.
+const exampleKey = "IvLpYPrFV9c3XToXuKqV0xzkc6RKHDFJaNJZM3Kasvc="
+
 func Example() {
 	codec, err := jwtcodec.New(jwtcodec.Config{
-		// In production, read at least 32 random bytes from a secret store.
-		Secret: []byte("an-example-secret-of-32-bytes-or-more"),
+		// In production, read the key from a secret store; make one with
+		// `openssl rand -base64 32`. New refuses a guessable key.
+		Secret: []byte(exampleKey),
 		Issuer: "https://auth.example.com",
 	})
 	if err != nil {
@@ -86,11 +91,22 @@ func ExampleNew_keyTooShort() {
 	fmt.Println(err)
 	// Output:
 	// true
-	// jwtcodec: secret key shorter than the algorithm's hash size: HS512 needs at least 64 bytes, got 9
+	// jwtcodec: secret key shorter than the algorithm's hash size: HS512 needs at least 64 bytes, got 9; generate one with `openssl rand -hex 64`
+}
+
+func ExampleNew_weakSecret() {
+	// Long enough, but anyone holding one token signed with it could guess
+	// it offline and forge any token.
+	_, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("my-super-secret-jwt-key-for-2026")})
+	fmt.Println(errors.Is(err, jwtcodec.ErrWeakSecret))
+	fmt.Println(err)
+	// Output:
+	// true
+	// jwtcodec: secret key too weak: one token would let an attacker guess it offline: its strength is estimated at 39 bits, not above 128 (a repeated character or pattern, a sequence, common words, too few kinds of characters or a short hex string); generate a random key with `openssl rand -base64 32`
 }
 
 func ExampleCodec_Encode_reservedClaim() {
-	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("an-example-secret-of-32-bytes-or-more")})
+	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte(exampleKey)})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -108,7 +124,7 @@ func ExampleCodec_Encode_reservedClaim() {
 }
 
 func ExampleCodec_Decode() {
-	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("an-example-secret-of-32-bytes-or-more")})
+	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte(exampleKey)})
 	if err != nil {
 		fmt.Println(err)
 		return

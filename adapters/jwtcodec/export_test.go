@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -161,4 +162,18 @@ func refOptionalClaims(m jwt.MapClaims, c *domain.Claims) error {
 func refIsTokenByte(b byte) bool {
 	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' ||
 		b == '-' || b == '_' || b == '.'
+}
+
+// SecretBits exposes the strength estimate New judges a secret by.
+func SecretBits(secret []byte) float64 { return secretBits(secret) }
+
+// WeakWords returns the embedded dictionary of the estimate, in rank order,
+// and the lines of the file that hold neither a word nor a comment.
+func WeakWords() (words, bad []string) {
+	for line := range strings.Lines(weakWordsFile) {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "#") && len(parseWords(l)) == 0 {
+			bad = append(bad, l)
+		}
+	}
+	return parseWords(weakWordsFile), bad
 }

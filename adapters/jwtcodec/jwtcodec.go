@@ -18,6 +18,16 @@
 // compare the two), and its errors wrap, besides domain.ErrInvalidToken, the golang-jwt
 // error that parser reported for the same fault (jwt.ErrTokenMalformed,
 // jwt.ErrTokenSignatureInvalid, jwt.ErrTokenExpired, ...).
+//
+// One token is enough to test guesses of an HMAC key offline, so New
+// refuses a configured key that an attacker could guess: it estimates the
+// key's strength the way zxcvbn estimates a password's, much simplified
+// (repeated characters and patterns, sequences, keyboard rows, years, the
+// words of a short embedded list, the kinds of characters used; see
+// MinSecretBits), and refuses an estimate of 128 bits or less with
+// ErrWeakSecret. Config.AllowWeakSecret accepts such a key with a warning,
+// for tests and migrations. An empty key still means a random key for the
+// process.
 package jwtcodec
 
 import (
@@ -53,15 +63,33 @@ const (
 // hash size.
 var ErrKeyTooShort = errors.New("jwtcodec: secret key shorter than the algorithm's hash size")
 
+// ErrWeakSecret reports a configured secret whose estimated strength is not
+// above MinSecretBits: one token would let an attacker guess it offline and
+// then forge any token, admin tokens included. The error New returns says
+// how to generate a good key; it never contains the key.
+var ErrWeakSecret = errors.New("jwtcodec: secret key too weak: one token would let an attacker guess it offline")
+
 // Config configures a Codec. The zero value is usable: HS256 with a random
 // per-process key (every restart invalidates issued tokens, and instances do
 // not accept each other's tokens; a warning is logged).
 type Config struct {
 	// Secret is the HMAC key. It must be at least as long as the algorithm's
-	// hash: 32 bytes for HS256, 48 for HS384, 64 for HS512. Empty (nil or
-	// zero length, as []byte(os.Getenv(...)) of an unset variable) means a
-	// random key for this process.
+	// hash: 32 bytes for HS256, 48 for HS384, 64 for HS512. It must also be
+	// hard to guess: New refuses, with an error wrapping ErrWeakSecret, a
+	// secret whose estimated strength is not above MinSecretBits (128),
+	// such as a repeated character or pattern, a sequence, a keyboard row,
+	// common words or a hex string of 32 digits (see MinSecretBits). Make
+	// one with `openssl rand -base64 32` (HS256), `openssl rand -base64 48`
+	// (HS384) or `openssl rand -hex 64` (HS512). Empty (nil or zero length,
+	// as []byte(os.Getenv(...)) of an unset variable) means a random key for
+	// this process.
 	Secret []byte
+	// AllowWeakSecret makes New accept a Secret estimated at MinSecretBits
+	// or less, logging a warning (without the key) instead of refusing it.
+	// It exists for tests and for migrating from a weak key: every token
+	// signed with such a key can be forged, so replace the key (which logs
+	// every user out) as soon as possible.
+	AllowWeakSecret bool
 	// Algorithm is "HS256" (default), "HS384" or "HS512". Only this
 	// algorithm is accepted when decoding.
 	Algorithm string
@@ -76,7 +104,8 @@ type Config struct {
 	// of one Encode will produce). Zero or negative means
 	// DefaultMaxTokenBytes.
 	MaxTokenBytes int
-	// Logger receives the random-key warning (default slog.Default()).
+	// Logger receives the random-key and weak-key warnings (default
+	// slog.Default()).
 	Logger *slog.Logger
 }
 
@@ -106,13 +135,27 @@ type hmacMethod struct {
 	newHash func() hash.Hash
 }
 
+// keyCommand returns a command that prints a random key of at least size
+// bytes (base64 of size random bytes; hex for 64, which openssl's base64
+// would break over two lines).
+func keyCommand(size int) string {
+	if size > 48 {
+		return fmt.Sprintf("openssl rand -hex %d", size)
+	}
+	return fmt.Sprintf("openssl rand -base64 %d", size)
+}
+
 var methods = map[string]hmacMethod{
 	"HS256": {jwt.SigningMethodHS256, sha256.New},
 	"HS384": {jwt.SigningMethodHS384, sha512.New384},
 	"HS512": {jwt.SigningMethodHS512, sha512.New},
 }
 
-// New validates cfg and returns a Codec.
+// New validates cfg and returns a Codec. It refuses an unsupported
+// algorithm, a secret shorter than the algorithm's hash (ErrKeyTooShort)
+// and, unless cfg.AllowWeakSecret is set, a secret whose estimated strength
+// is not above MinSecretBits (ErrWeakSecret). No error or log message
+// contains the key.
 func New(cfg Config) (*Codec, error) {
 	alg := cfg.Algorithm
 	if alg == "" {
@@ -124,19 +167,32 @@ func New(cfg Config) (*Codec, error) {
 	}
 	method := m.jwt
 	minKey := method.Hash.Size()
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
 	key := bytes.Clone(cfg.Secret)
-	if len(key) == 0 {
+	switch {
+	case len(key) == 0:
 		key = make([]byte, minKey)
 		if _, err := rand.Read(key); err != nil {
 			return nil, fmt.Errorf("jwtcodec: generate key: %w", err)
 		}
-		logger := cfg.Logger
-		if logger == nil {
-			logger = slog.Default()
-		}
 		logger.Warn("jwtcodec: no secret key configured; using a random key for this process: tokens die with the process and other instances refuse them")
-	} else if len(key) < minKey {
-		return nil, fmt.Errorf("%w: %s needs at least %d bytes, got %d", ErrKeyTooShort, alg, minKey, len(key))
+	case len(key) < minKey:
+		return nil, fmt.Errorf("%w: %s needs at least %d bytes, got %d; generate one with `%s`", ErrKeyTooShort, alg, minKey, len(key), keyCommand(minKey))
+	default:
+		estimate := secretBits(key)
+		if estimate > MinSecretBits {
+			break
+		}
+		bits := int(estimate) // rounded down: never above the threshold it failed
+		if !cfg.AllowWeakSecret {
+			return nil, fmt.Errorf("%w: its strength is estimated at %d bits, not above %d (a repeated character or pattern, a sequence, common words, too few kinds of characters or a short hex string); generate a random key with `%s`",
+				ErrWeakSecret, bits, MinSecretBits, keyCommand(minKey))
+		}
+		logger.Warn("jwtcodec: INSECURE weak secret key accepted because AllowWeakSecret is set: anyone holding one token can guess the key offline and forge any token, admin tokens included; for tests only",
+			"estimated_bits", bits, "min_bits", MinSecretBits, "generate_with", keyCommand(minKey))
 	}
 	c := &Codec{
 		method:   method,

@@ -49,7 +49,7 @@ func TestNewAlgorithms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := jwtcodec.New(jwtcodec.Config{Secret: make([]byte, tt.keyLen), Algorithm: tt.alg})
+			c, err := jwtcodec.New(jwtcodec.Config{Secret: testKey[:tt.keyLen], Algorithm: tt.alg})
 			if tt.wantErr != nil {
 				if err == nil {
 					t.Fatalf("New accepted algorithm %q with a %d-byte key", tt.alg, tt.keyLen)

@@ -36,7 +36,7 @@ func NewBenchFixture(tb testing.TB) BenchFixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("benchmark-secret-of-32-bytes-min"), Logger: discard})
+	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("XFxDcjyC6LL4bbjnPb9odKuiCC1JMTimm6GLrPsv"), Logger: discard})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -187,7 +187,7 @@ func invalidToken(t *testing.T, c *client) {
 	if err != nil {
 		t.Fatalf("%s: forge an expired token: %v", c.name, err)
 	}
-	other, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("another-secret-of-at-least-32-bytes!!"), Logger: discard})
+	other, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("eGSHsY54WwafSKq7Cc1VLeCNVOcZ8foYu9JZiEJl"), Logger: discard})
 	if err != nil {
 		t.Fatalf("%s: %v", c.name, err)
 	}

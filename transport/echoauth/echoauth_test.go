@@ -34,7 +34,7 @@ func newService(t *testing.T) *usecase.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("echoauth-test-hs256-secret-0123456789ab"), Logger: discard})
+	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("f9MOkgWj4TkchlAujsZLOoTbj6zJk103H7LjKY0B"), Logger: discard})
 	if err != nil {
 		t.Fatal(err)
 	}

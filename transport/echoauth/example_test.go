@@ -25,7 +25,7 @@ func exampleService() *usecase.Service {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("example-secret-of-at-least-32-bytes!")})
+	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("RNoLikSTv68sfQSEOYPMhj9dzIGVMWP13L5L1yrB")})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func newAPI(t testing.TB, logs *bytes.Buffer) *httpapi.API {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("0123456789abcdef0123456789abcdef"), Logger: discard})
+	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("Wm623SiLBuYda5gn5bBWVPwHbVXIbc8Ky6vNpVeJ"), Logger: discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestNewChecksConfig(t *testing.T) {
 func mustService(t *testing.T) *usecase.Service {
 	t.Helper()
 	hasher, _ := bcrypthash.New(4, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(slog.New(slog.DiscardHandler)))
-	codec, _ := jwtcodec.New(jwtcodec.Config{Secret: []byte("0123456789abcdef0123456789abcdef")})
+	codec, _ := jwtcodec.New(jwtcodec.Config{Secret: []byte("Wm623SiLBuYda5gn5bBWVPwHbVXIbc8Ky6vNpVeJ")})
 	svc, err := usecase.New(usecase.Config{Users: memstore.New(), Hasher: hasher, Tokens: codec})
 	if err != nil {
 		t.Fatal(err)

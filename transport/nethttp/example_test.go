@@ -25,7 +25,7 @@ import (
 func Example() {
 	quiet := slog.New(slog.DiscardHandler)
 	hasher, _ := bcrypthash.New(bcrypthash.MinProductionCost)
-	tokens, _ := jwtcodec.New(jwtcodec.Config{Secret: []byte("an example key of at least 32 bytes!")})
+	tokens, _ := jwtcodec.New(jwtcodec.Config{Secret: []byte("BY7GRkDEexyYXw3XFVcckzQwVSSUhdgGPQHuIHtg")})
 	svc, err := usecase.New(usecase.Config{
 		Users: memstore.New(), Hasher: hasher, Tokens: tokens, Logger: quiet,
 		AdminEmail: "boss@example.com", AdminPassword: "a-long-admin-password",
@@ -74,7 +74,7 @@ func Example() {
 // route to it, for an application that serves a document of its own.
 func ExampleAuth_OpenAPI() {
 	hasher, _ := bcrypthash.New(bcrypthash.MinProductionCost)
-	tokens, _ := jwtcodec.New(jwtcodec.Config{Secret: []byte("an example key of at least 32 bytes!")})
+	tokens, _ := jwtcodec.New(jwtcodec.Config{Secret: []byte("BY7GRkDEexyYXw3XFVcckzQwVSSUhdgGPQHuIHtg")})
 	svc, err := usecase.New(usecase.Config{
 		Users: memstore.New(), Hasher: hasher, Tokens: tokens, Logger: slog.New(slog.DiscardHandler),
 		AdminEmail: "boss@example.com", AdminPassword: "a-long-admin-password",

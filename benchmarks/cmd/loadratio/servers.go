@@ -28,7 +28,7 @@ import (
 
 // benchSecret is the HS256 key of every server: authadmin's jwtcodec signs
 // and verifies with it, and the peer middlewares verify with it.
-const benchSecret = "loadratio-fixed-hs256-secret-32b"
+const benchSecret = "AELOJahm2aGLiUCgfvRRu063W39ZXkrqwpPCiIFQ"
 
 // The accounts every server is seeded with. The user is an approved,
 // non-admin account: the one whose token is measured and who logs in.

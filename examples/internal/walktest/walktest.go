@@ -50,7 +50,7 @@ import (
 
 // The fixed values of a walk.
 const (
-	SecretKey        = "walktest-fixed-secret-key-0123456789abcdef"
+	SecretKey        = "qaWL9MS1vUp7NY7fMceDKTps86J8636D1c1yAudHomA="
 	DefaultAdmin     = "admin@admin.com"
 	DefaultPassword  = "changeme"
 	AdminNewPassword = "admin-new-password-1"
