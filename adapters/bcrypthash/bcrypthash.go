@@ -4,13 +4,21 @@
 // The cost defaults to DefaultCost (12). Costs below MinProductionCost (10)
 // are refused unless AllowLowCost is given, which exists for test setups where
 // hashing at full cost would make a suite slow; it logs a warning.
+//
+// Compare spends the work of a comparison at the configured cost on every
+// mismatch, even against a hash made at a lower cost (before the cost was
+// raised), so that the time of a failed login does not tell accounts with
+// old hashes from unknown emails, which are compared against a stand-in hash
+// at the configured cost. See Hasher.Compare.
 package bcrypthash
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -32,9 +40,35 @@ const (
 var ErrCostTooLow = errors.New("bcrypthash: cost below 10 is only for tests (use AllowLowCost)")
 
 // Hasher hashes and compares passwords with bcrypt. It is safe for
-// concurrent use.
+// concurrent use. Use the *Hasher New returns (a copy would share its
+// stand-in hashes, which is harmless, but nothing needs one).
 type Hasher struct {
 	cost int
+	// padding[c-MinCost] is the stand-in hash at cost c (c < cost) that
+	// Compare pads a mismatch against a hash of lower cost with, made on
+	// first use. It is a slice, not an array, so that a copied Hasher
+	// shares the sync.Once values rather than copying them.
+	padding []standIn
+	// observe, when not nil, is called with the cost of every bcrypt
+	// comparison Compare makes. Only the tests set it.
+	observe func(cost int)
+}
+
+// standIn is a bcrypt hash of a random password, made once.
+type standIn struct {
+	once sync.Once
+	hash []byte // nil if it could not be made
+}
+
+// get returns the stand-in hash at cost, making it on first use.
+func (s *standIn) get(cost int) []byte {
+	s.once.Do(func() {
+		// The password is random and thrown away: the stand-in matches
+		// nothing anyone can type, and its only use is the work of
+		// comparing against it.
+		s.hash, _ = bcrypt.GenerateFromPassword([]byte(rand.Text()), cost)
+	})
+	return s.hash
 }
 
 var _ ports.PasswordHasher = (*Hasher)(nil)
@@ -74,7 +108,7 @@ func New(cost int, opts ...Option) (*Hasher, error) {
 			o.logger.Warn("bcrypthash: INSECURE low bcrypt cost, for tests only", "cost", cost, "min_production_cost", MinProductionCost)
 		}
 	}
-	return &Hasher{cost: cost}, nil
+	return &Hasher{cost: cost, padding: make([]standIn, cost-MinCost)}, nil
 }
 
 // Cost returns the bcrypt cost new hashes are made with.
@@ -107,6 +141,22 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // wrapping domain.ErrPasswordMismatch otherwise. A hash that is not a bcrypt
 // hash is a distinct error. A password over domain.MaxPasswordBytes never
 // matches.
+//
+// The work of a mismatch is that of one bcrypt comparison at the larger of
+// Cost and the cost of hash, whatever the cost of hash: against a hash of
+// lower cost c, Compare adds comparisons against stand-in hashes of costs
+// c, c+1, ..., Cost-1, and bcrypt's work doubling with each step of cost,
+// the total is 2^c + 2^c + 2^(c+1) + ... + 2^(Cost-1) = 2^Cost. (The first
+// such mismatch also makes the stand-ins it needs, once per Hasher.) So
+// after the cost is raised, a wrong password for an account whose hash is
+// still at the old cost takes as long as one for an unknown email compared
+// against a stand-in at the new cost. A match is not padded: it costs one
+// comparison at the cost of hash, and the caller learns the password was
+// right anyway (and replaces the hash, see NeedsRehash). Nor can a hash of
+// higher cost than Cost be compared faster: after the cost is lowered, a
+// mismatch against a hash still at the old, higher cost takes longer than
+// one for an unknown email until its account logs in and is rehashed. A
+// hash that cannot be used returns its error without padding.
 func (h *Hasher) Compare(ctx context.Context, hash, password string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bcrypthash: %w", err)
@@ -121,13 +171,35 @@ func (h *Hasher) Compare(ctx context.Context, hash, password string) error {
 	if tooLong {
 		pw = pw[:domain.MaxPasswordBytes]
 	}
-	err := bcrypt.CompareHashAndPassword([]byte(hash), pw)
+	stored := []byte(hash)
+	cost, costErr := bcrypt.Cost(stored)
+	if costErr == nil && h.observe != nil {
+		h.observe(cost)
+	}
+	err := bcrypt.CompareHashAndPassword(stored, pw)
 	switch {
 	case err == nil && !tooLong:
 		return nil
 	case err == nil, errors.Is(err, bcrypt.ErrMismatchedHashAndPassword), errors.Is(err, bcrypt.ErrPasswordTooLong):
+		h.pad(cost, pw)
 		return domain.ErrPasswordMismatch
 	default:
 		return fmt.Errorf("bcrypthash: unusable stored hash: %w", err)
+	}
+}
+
+// pad compares pw against stand-in hashes of costs from, from+1, ...,
+// h.cost-1, which brings a mismatch against a hash of cost from to the
+// work of one comparison at h.cost. It does nothing if from >= h.cost.
+func (h *Hasher) pad(from int, pw []byte) {
+	for c := max(from, MinCost); c < h.cost; c++ {
+		standIn := h.padding[c-MinCost].get(c)
+		if standIn == nil {
+			continue // cannot happen: c is a valid cost, pw at most 72 bytes
+		}
+		if h.observe != nil {
+			h.observe(c)
+		}
+		_ = bcrypt.CompareHashAndPassword(standIn, pw)
 	}
 }
