@@ -71,13 +71,32 @@ var (
 	// that say when to try again.
 	ErrTooManyAttempts = errors.New("authadmin: too many failed attempts; try again later")
 	// ErrOverloaded reports a request refused because every password-hashing
-	// slot stayed busy for the configured wait. Errors wrapping it are
-	// *RetryError values that say when to try again.
+	// slot stayed busy for the configured wait, or because its client (or
+	// account) already had its fair share of the hashing queue. Errors
+	// wrapping it are *RetryError values that say when to try again.
 	ErrOverloaded = errors.New("authadmin: too many password checks at once; try again later")
+	// ErrTooManyRegistrations reports a registration refused because its
+	// client, or all clients together, registered too many accounts
+	// recently. Errors wrapping it are *RetryError values that say when to
+	// try again.
+	ErrTooManyRegistrations = errors.New("authadmin: too many registrations; try again later")
+	// ErrStoreUnavailable reports a store call that did not complete: it
+	// passed its deadline (a database that stopped answering), or a write
+	// lost its connection and could not be confirmed either way. Errors
+	// wrapping it from the use cases' deadline are *RetryError values
+	// that say when to try again; an HTTP transport answers 503.
+	ErrStoreUnavailable = errors.New("authadmin: the user store did not answer in time, or a write's outcome is unknown; try again later")
+
+	// ErrDefaultPasswordRemote reports a right password that is the
+	// built-in default admin password, sent from another machine than the
+	// server's: until it is changed, that password is accepted only from a
+	// loopback client (unless the Service is configured otherwise), so that
+	// nobody can take over a fresh deployment from outside.
+	ErrDefaultPasswordRemote = errors.New("authadmin: the built-in default admin password is accepted only from the server's own machine until it is changed")
 )
 
-// RetryError is a refusal that clears with time: Err is ErrTooManyAttempts
-// or ErrOverloaded, and After how long the caller should wait before trying
+// RetryError is a refusal that clears with time: Err is ErrTooManyAttempts,
+// ErrTooManyRegistrations, ErrOverloaded or ErrStoreUnavailable, and After how long the caller should wait before trying
 // again (an HTTP transport sends it as Retry-After).
 type RetryError struct {
 	Err   error

@@ -31,6 +31,16 @@ import (
 // pass one. Any other failure (I/O, a closed store, a done context) is an
 // error the use cases pass on wrapped.
 //
+// Every method must return soon after its context is done (the use cases
+// give each call a deadline, usecase.Config.StoreTimeout), with an error
+// wrapping ctx.Err(). A write whose outcome is unknown (the connection was
+// lost after the statement was sent) must be confirmed or reported as
+// such, never as a conflict: a store that retries a write after a lost
+// connection must recognise its own earlier write (Create must not then
+// report domain.ErrEmailTaken, nor Update domain.ErrConflict, for a row
+// that write made), and a write it can confirm neither way is an error
+// wrapping domain.ErrStoreUnavailable.
+//
 // Implementations must be safe for concurrent use.
 type UserRepository interface {
 	// FindByEmail returns the user with the given email, or an error wrapping
@@ -58,10 +68,13 @@ type UserRepository interface {
 	// slice when there are none. Callers pass limit >= 1 and offset >= 0.
 	ListPending(ctx context.Context, limit, offset int) ([]domain.User, error)
 
-	// EnsureAdmin stores u (with Revision 1) only if no user with its email
-	// exists, and reports whether it did. It never modifies an existing
-	// user, whatever u holds, and of concurrent calls for one email exactly
-	// one reports true.
+	// EnsureAdmin stores u, an approved administrator, with Revision 1,
+	// only if no administrator exists at all and no user has its email,
+	// and reports whether it did. It never modifies an existing user,
+	// whatever u holds. The check and the insert are one atomic step: of
+	// concurrent calls, for one email or several, at most one reports true
+	// (so two instances starting at once with different admin emails
+	// seed one admin, not two), and exactly one when no admin existed.
 	EnsureAdmin(ctx context.Context, u domain.User) (created bool, err error)
 }
 
@@ -135,20 +148,25 @@ type LoginAttempt struct {
 // An implementation keeps its counters per account, per client and per
 // account-and-client pair, in memory (usecase.NewMemoryLimiter, the default)
 // or in shared storage so that several instances throttle together.
-// Implementations must be safe for concurrent use.
+// Implementations must be safe for concurrent use, and return soon after
+// their context is done (the use cases give every call the store's
+// deadline, usecase.Config.StoreTimeout).
 type LoginLimiter interface {
 	// Wait reports how long a guess must wait before it may be checked at
 	// now (0: it may be checked now), and counts nothing. The use cases
 	// ask it first, so that a throttled guess is refused at once, without
-	// queueing for a hashing slot.
+	// reading the store or queueing for a hashing slot.
 	Wait(ctx context.Context, a LoginAttempt, now time.Time) (time.Duration, error)
 
 	// Attempt is Wait for a guess about to be checked: when it returns 0
 	// it counts the guess as a failure at once, in the same atomic step,
 	// so that concurrent guesses cannot all slip past before the first
 	// fails. Otherwise it returns the wait and counts nothing. The use
-	// cases call it once they hold a hashing slot, so every guess it
-	// counts is also checked.
+	// cases call it once they hold a hashing slot, right before the
+	// comparison, so every guess it counts is also checked, and guesses
+	// still waiting in the queue (a client's own concurrent logins) are
+	// not counted against each other. It is the only call made while a
+	// slot is held: keep it quick.
 	Attempt(ctx context.Context, a LoginAttempt, now time.Time) (wait time.Duration, err error)
 
 	// Succeeded reports that the password of a guess Attempt counted was
@@ -158,4 +176,19 @@ type LoginLimiter interface {
 	// account from other clients still count: the owner's logins do not
 	// reopen the account to an attacker elsewhere.)
 	Succeeded(ctx context.Context, a LoginAttempt, now time.Time) error
+}
+
+// RegistrationLimiter bounds how fast accounts are registered, per client
+// and in total, so that one client cannot fill the store with junk pending
+// accounts (nor use registration to learn, address by address, which
+// accounts exist). usecase.NewMemoryRegistrationLimiter is the default.
+// Implementations must be safe for concurrent use, and return soon after
+// their context is done.
+type RegistrationLimiter interface {
+	// Allow asks whether a registration from client (see
+	// LoginAttempt.Client; "" means unknown, and only the total bound
+	// applies) may go ahead at now. When it may (wait 0), Allow counts it
+	// at once, in the same atomic step; otherwise it returns how long to
+	// wait and counts nothing.
+	Allow(ctx context.Context, client string, now time.Time) (wait time.Duration, err error)
 }

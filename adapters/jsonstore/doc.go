@@ -4,6 +4,23 @@
 // set is held in memory. It is, however, crash-safe: it never loses a
 // write it acknowledged and never leaves a torn file behind.
 //
+// # Size
+//
+// A file is meant for up to RecommendedMaxUsers (1,000) users. Every write
+// (a registration, an approval, a password change, a login that upgrades a
+// password hash) re-encodes the whole user set, writes it out, checks it
+// and fsyncs it, and writes wait for one another, so the write rate falls
+// as the file grows. BenchmarkWrite, on a 2-vCPU virtual machine with an
+// ext4 disk, measured about 200-800 durable writes per second into an empty
+// file, 180-200 at 100 users (38 KB), 22-28 at 1,000 (385 KB) and 6 at
+// 5,000 (1.9 MB), where each write holds every other one up for about
+// 170 ms. Reads (FindByEmail, ListPending) are served from memory at any
+// size. When a Store comes to hold more than RecommendedMaxUsers users, at
+// Open or after a write, it logs a warning once, through the logger given
+// with WithLogger (by default slog.Default()); past that size, move the
+// users to a database store such as bunstore on SQLite, which needs no
+// server either.
+//
 // # File format
 //
 // The file is one UTF-8 JSON object, indented for readable diffs:
@@ -79,6 +96,15 @@
 // exclusively and removed by Close, so after a crash it may remain and must
 // be deleted by hand once no process uses the store; the ErrLocked error says
 // so. Locks on network file systems are only as reliable as the file system.
+//
+// # Concurrency and contexts
+//
+// A Store is safe for concurrent use. Reads never wait for a write. Writes
+// run one at a time: each checks and changes the state it read under one
+// lock, which makes Update's revision check and EnsureAdmin's "no
+// administrator yet" check atomic. A write waiting for the one in progress
+// gives up when its context ends, with an error wrapping ctx.Err() and
+// nothing changed; a write that has begun replacing the file finishes.
 //
 // Do not edit the file while a Store has it open: the store does not re-read
 // it, and its next write would replace the edit.

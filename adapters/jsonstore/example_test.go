@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -59,4 +60,26 @@ func Example() {
 	// ann created: <nil>
 	// second Open locked: true
 	// pending: ann@example.com revision 1
+}
+
+// A Store warns once, through the logger given with WithLogger (by default
+// slog.Default()), when it comes to hold more than RecommendedMaxUsers
+// users: past that size every write is slow, and a database store such as
+// bunstore on SQLite is the better home for the users.
+func ExampleWithLogger() {
+	dir, err := os.MkdirTemp("", "jsonstore-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	store, err := jsonstore.Open(filepath.Join(dir, "users.json"), jsonstore.WithLogger(logger))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+	fmt.Println("meant for up to", jsonstore.RecommendedMaxUsers, "users")
+	// Output:
+	// meant for up to 1000 users
 }

@@ -499,6 +499,46 @@ func TestLock(t *testing.T) {
 	s2.Close()
 }
 
+// TestEnsureAdminAfterRestart is the restart of the security fix: an
+// administrator was seeded and the process restarts (a new Store on the
+// same file) configured with another admin email. Nobody is seeded and the
+// file is unchanged.
+func TestEnsureAdminAfterRestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "users.json")
+	seed := func(s *jsonstore.Store, email string) bool {
+		t.Helper()
+		created, err := s.EnsureAdmin(ctx, domain.User{
+			Email: email, PasswordHash: hash, IsAdmin: true, Status: domain.StatusApproved,
+			MustChangePassword: true, CreatedAt: t0, UpdatedAt: t0,
+		})
+		if err != nil {
+			t.Fatalf("EnsureAdmin(%q): %v", email, err)
+		}
+		return created
+	}
+	s := open(t, path)
+	if !seed(s, "admin@admin.com") {
+		t.Fatal("EnsureAdmin on a new file = false; want true")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before := readFile(t, path)
+
+	s = open(t, path)
+	if seed(s, "boss@corp.example") {
+		t.Error("EnsureAdmin of another email after a restart = true; want false: an administrator exists")
+	}
+	if _, err := s.FindByEmail(ctx, "boss@corp.example"); !errors.Is(err, domain.ErrUserNotFound) {
+		t.Errorf("FindByEmail(boss@corp.example) = %v; want ErrUserNotFound", err)
+	}
+	if !bytes.Equal(readFile(t, path), before) {
+		t.Error("an EnsureAdmin that seeded nobody changed the file")
+	}
+}
+
 // TestClosed checks that every method fails with ErrClosed after Close and
 // that Close may be called twice.
 func TestClosed(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -24,6 +25,13 @@ var (
 	ErrClosed = errors.New("jsonstore: store is closed")
 )
 
+// RecommendedMaxUsers is the number of users a file is meant for. Every
+// write re-encodes, rewrites and fsyncs the whole file, so writes slow down
+// as it grows (see the package documentation for measured rates). A Store
+// logs a warning, once, when it holds more users than this; past it, use a
+// database store such as bunstore on SQLite.
+const RecommendedMaxUsers = 1000
+
 // DefaultFileMode is the permission the user file is written with unless
 // WithFileMode says otherwise. The file holds password hashes, so only its
 // owner may read it.
@@ -33,8 +41,9 @@ const DefaultFileMode fs.FileMode = 0o600
 type Option func(*options)
 
 type options struct {
-	mode fs.FileMode
-	fs   fileSystem
+	mode   fs.FileMode
+	fs     fileSystem
+	logger *slog.Logger
 }
 
 // WithFileMode sets the permission bits the user file is written with
@@ -45,19 +54,30 @@ func WithFileMode(perm fs.FileMode) Option {
 	return func(o *options) { o.mode = perm }
 }
 
+// WithLogger sets the logger the Store warns through when it holds more
+// than RecommendedMaxUsers users. The default, or nil, is slog.Default() as
+// it is when the warning is logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.logger = l }
+}
+
 // Store is a ports.UserRepository persisted in one JSON file. Create it with
 // Open and release it with Close. It is safe for concurrent use.
 type Store struct {
-	path string
-	dir  string
-	mode fs.FileMode
-	fs   fileSystem
+	path   string
+	dir    string
+	mode   fs.FileMode
+	fs     fileSystem
+	logger *slog.Logger // nil: slog.Default()
 
-	// wmu serialises writers: a writer holds it from reading the current
-	// state until the new state is durable and visible, which makes every
-	// check-and-write atomic. Only holders of wmu modify users, raw and
-	// closed, and they do so under mu as well.
-	wmu sync.Mutex
+	// wmu serialises writers: a writer holds it (a token in the channel,
+	// so that waiting for it ends with the writer's context) from reading
+	// the current state until the new state is durable and visible, which
+	// makes every check-and-write atomic. Only holders of wmu modify users,
+	// raw, closed and warned, and they modify the first three under mu as
+	// well.
+	wmu    chan struct{}
+	warned bool // the size warning was logged
 	// mu guards the fields below for readers.
 	mu     sync.RWMutex
 	users  map[string]domain.User // keyed by domain.EmailKey
@@ -74,7 +94,8 @@ var _ ports.UserRepository = (*Store)(nil)
 // has the file open, and with an error naming the path and the problem if
 // the file cannot be read or is not a valid user file; it never replaces
 // such a file. See the package documentation for the format and
-// guarantees.
+// guarantees. If the file holds more than RecommendedMaxUsers users, Open
+// logs the warning described there.
 func Open(path string, opts ...Option) (*Store, error) {
 	o := options{mode: DefaultFileMode, fs: osFS{}}
 	for _, opt := range opts {
@@ -108,11 +129,15 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jsonstore: open %s: %w", path, err)
 	}
-	s := &Store{path: path, dir: dir, mode: o.mode, fs: o.fs, lock: lock}
+	s := &Store{
+		path: path, dir: dir, mode: o.mode, fs: o.fs, lock: lock,
+		logger: o.logger, wmu: make(chan struct{}, 1),
+	}
 	if err := s.load(); err != nil {
 		_ = lock.release()
 		return nil, err
 	}
+	s.checkSize(context.Background())
 	return s, nil
 }
 
@@ -159,8 +184,8 @@ func (s *Store) load() error {
 // error wrapping ErrClosed; calling Close again does nothing and returns nil.
 // Close waits for a write in progress to finish.
 func (s *Store) Close() error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.wmu <- struct{}{}
+	defer s.unlockWrites()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -199,20 +224,25 @@ func (s *Store) FindByEmail(ctx context.Context, email string) (domain.User, err
 // hold (see the package documentation) is refused with an error wrapping
 // domain.ErrValidation.
 func (s *Store) Create(ctx context.Context, u domain.User) error {
-	_, err := s.insert(ctx, "create", u, true)
+	_, err := s.insert(ctx, "create", u, false)
 	return err
 }
 
-// EnsureAdmin stores u with Revision 1 if no user has its email, and reports
-// whether it did. It never modifies an existing user. Like Create, it refuses
-// a user the file cannot hold with an error wrapping domain.ErrValidation.
+// EnsureAdmin stores u with Revision 1 only if no administrator (a user with
+// IsAdmin set, whatever its Status) exists and no user has its email in any
+// letter case, and reports whether it did. It never modifies an existing
+// user. The check and the write happen under the store's write lock, so of
+// concurrent calls, for one email or several, at most one reports true.
+// Like Create, it refuses a user the file cannot hold with an error wrapping
+// domain.ErrValidation.
 func (s *Store) EnsureAdmin(ctx context.Context, u domain.User) (bool, error) {
-	return s.insert(ctx, "ensure admin", u, false)
+	return s.insert(ctx, "ensure admin", u, true)
 }
 
-// insert adds u if its email is free. If the email is taken it returns
-// domain.ErrEmailTaken when takenIsError, else (false, nil).
-func (s *Store) insert(ctx context.Context, op string, u domain.User, takenIsError bool) (bool, error) {
+// insert adds u if its email is free: Create when seed is false (a taken
+// email is domain.ErrEmailTaken), EnsureAdmin when it is true (a taken
+// email, or any administrator, makes it store nothing and return false).
+func (s *Store) insert(ctx context.Context, op string, u domain.User, seed bool) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("jsonstore: %s: %w", op, err)
 	}
@@ -221,21 +251,34 @@ func (s *Store) insert(ctx context.Context, op string, u domain.User, takenIsErr
 		return false, fmt.Errorf("jsonstore: %s: %w", op, err)
 	}
 	u.Revision = 1
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if err := s.writable(ctx, op); err != nil {
+	if err := s.lockWrites(ctx, op); err != nil {
 		return false, err
 	}
+	defer s.unlockWrites()
 	if _, ok := s.users[u.Email]; ok {
-		if takenIsError {
-			return false, fmt.Errorf("jsonstore: %s %q: %w", op, u.Email, domain.ErrEmailTaken)
+		if seed {
+			return false, nil
 		}
+		return false, fmt.Errorf("jsonstore: %s %q: %w", op, u.Email, domain.ErrEmailTaken)
+	}
+	if seed && s.hasAdmin() {
 		return false, nil
 	}
-	if err := s.commit(u); err != nil {
+	if err := s.commit(ctx, u); err != nil {
 		return false, fmt.Errorf("jsonstore: %s %q: %w", op, u.Email, err)
 	}
 	return true, nil
+}
+
+// hasAdmin reports whether any stored user has IsAdmin set. The caller
+// holds wmu.
+func (s *Store) hasAdmin() bool {
+	for _, u := range s.users {
+		if u.IsAdmin {
+			return true
+		}
+	}
+	return false
 }
 
 // Update replaces the stored user with u's email by u, with Revision
@@ -252,11 +295,10 @@ func (s *Store) Update(ctx context.Context, u domain.User) error {
 	if err != nil {
 		return fmt.Errorf("jsonstore: update: %w", err)
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if err := s.writable(ctx, "update"); err != nil {
+	if err := s.lockWrites(ctx, "update"); err != nil {
 		return err
 	}
+	defer s.unlockWrites()
 	old, ok := s.users[u.Email]
 	if !ok {
 		return fmt.Errorf("jsonstore: update %q: %w", u.Email, domain.ErrUserNotFound)
@@ -265,7 +307,7 @@ func (s *Store) Update(ctx context.Context, u domain.User) error {
 		return fmt.Errorf("jsonstore: update %q: revision %d, stored %d: %w", u.Email, u.Revision, old.Revision, domain.ErrConflict)
 	}
 	u.Revision++
-	if err := s.commit(u); err != nil {
+	if err := s.commit(ctx, u); err != nil {
 		return fmt.Errorf("jsonstore: update %q: %w", u.Email, err)
 	}
 	return nil
@@ -290,21 +332,55 @@ func (s *Store) ListPending(ctx context.Context, limit, offset int) ([]domain.Us
 	return pending.Page(maps.Values(s.users), limit, offset), nil
 }
 
-// writable reports why a write may not proceed. The caller holds wmu.
-func (s *Store) writable(ctx context.Context, op string) error {
+// lockWrites takes wmu for a write, or returns an error wrapping ctx.Err()
+// if ctx ends first (a write in progress holds it while it fsyncs, and
+// others may be queued before this one). It also refuses the write, and
+// leaves wmu free, if the store is closed or ctx ended meanwhile. On nil
+// the caller must call unlockWrites.
+func (s *Store) lockWrites(ctx context.Context, op string) error {
+	select {
+	case s.wmu <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("jsonstore: %s: waiting for the write in progress: %w", op, ctx.Err())
+	}
 	if s.closed {
+		s.unlockWrites()
 		return fmt.Errorf("%w: %s", ErrClosed, op)
 	}
-	if err := ctx.Err(); err != nil { // the wait for wmu may have outlived ctx
+	if err := ctx.Err(); err != nil { // both were ready, and select chose wmu
+		s.unlockWrites()
 		return fmt.Errorf("jsonstore: %s: %w", op, err)
 	}
 	return nil
 }
 
+// unlockWrites releases wmu.
+func (s *Store) unlockWrites() { <-s.wmu }
+
+// sizeWarning is the message checkSize logs.
+const sizeWarning = "jsonstore: the user file holds more users than this store is meant for: " +
+	"every write rewrites and fsyncs the whole file, so writes get slower as it grows; " +
+	"move the users to a database store such as bunstore on SQLite"
+
+// checkSize logs, once per Store, that the store holds more users than it
+// is meant for. The caller holds wmu, or is Open before s is shared.
+func (s *Store) checkSize(ctx context.Context) {
+	if s.warned || len(s.users) <= RecommendedMaxUsers {
+		return
+	}
+	s.warned = true
+	l := s.logger
+	if l == nil {
+		l = slog.Default()
+	}
+	l.WarnContext(ctx, sizeWarning, "path", s.path, "users", len(s.users), "recommended_max_users", RecommendedMaxUsers)
+}
+
 // commit makes u (already canonical, with its final Revision) part of the
 // stored state: durably on disk first, then in memory. On error neither
-// changes. The caller holds wmu.
-func (s *Store) commit(u domain.User) error {
+// changes. The caller holds wmu. ctx is only for the size warning's log
+// record: once the file is being replaced, the write finishes.
+func (s *Store) commit(ctx context.Context, u domain.User) error {
 	next := maps.Clone(s.users)
 	next[u.Email] = u
 	data, err := encode(next)
@@ -330,5 +406,6 @@ func (s *Store) commit(u domain.User) error {
 	s.mu.Lock()
 	s.users, s.raw = next, data
 	s.mu.Unlock()
+	s.checkSize(ctx)
 	return nil
 }

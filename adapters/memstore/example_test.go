@@ -85,7 +85,16 @@ func ExampleStore_EnsureAdmin() {
 	created, err = store.EnsureAdmin(ctx, admin) // e.g. on the next start
 	fmt.Println(created, err)
 
+	// A start configured with another admin email seeds nobody: an
+	// administrator exists already.
+	boss := admin
+	boss.Email = "boss@example.com"
+	created, err = store.EnsureAdmin(ctx, boss)
+	_, findErr := store.FindByEmail(ctx, boss.Email)
+	fmt.Println(created, err, errors.Is(findErr, domain.ErrUserNotFound))
+
 	// Output:
 	// true <nil>
 	// false <nil>
+	// false <nil> true
 }

@@ -4,7 +4,8 @@
 // A Store indexes users by domain.EmailKey, so emails match
 // case-insensitively, and implements the optimistic concurrency of
 // ports.UserRepository: Update succeeds only when the caller's Revision is
-// the stored one. It passes the ports/storetest conformance suite.
+// the stored one. EnsureAdmin seeds an administrator only into a store that
+// has none. It passes the ports/storetest conformance suite.
 package memstore
 
 import (
@@ -110,9 +111,11 @@ func (s *Store) ListPending(ctx context.Context, limit, offset int) ([]domain.Us
 	return pending.Page(maps.Values(s.users), limit, offset), nil
 }
 
-// EnsureAdmin stores u, as Create does, only if no user has its email in any
-// letter case, and reports whether it did. It never changes an existing
-// user.
+// EnsureAdmin stores u, as Create does, only if no administrator (a user
+// with IsAdmin set, whatever its Status) exists and no user has its email in
+// any letter case, and reports whether it did. It never changes an existing
+// user. The check and the insert happen under one lock, so of concurrent
+// calls, for one email or several, at most one reports true.
 func (s *Store) EnsureAdmin(ctx context.Context, u domain.User) (bool, error) {
 	key := domain.EmailKey(u.Email)
 	if err := ctx.Err(); err != nil {
@@ -123,6 +126,11 @@ func (s *Store) EnsureAdmin(ctx context.Context, u domain.User) (bool, error) {
 	defer s.mu.Unlock()
 	if _, ok := s.users[key]; ok {
 		return false, nil
+	}
+	for _, v := range s.users {
+		if v.IsAdmin {
+			return false, nil
+		}
 	}
 	s.put(u)
 	return true, nil

@@ -24,11 +24,17 @@ import (
 //   - emails are matched case-insensitively: users are keyed by
 //     domain.EmailKey, and that form is what User.Email holds;
 //   - Create and EnsureAdmin store Revision 1 and never overwrite;
+//   - EnsureAdmin seeds only the first administrator: it stores nothing
+//     while any user has IsAdmin set (so a restart with another admin email
+//     cannot create a second admin with a known password), and it checks
+//     and inserts under one lock, so concurrent calls seed at most one;
 //   - Update is a compare-and-swap on Revision (domain.ErrConflict when the
 //     caller read a stale copy), which is what keeps an admin's rejection and
 //     a concurrent password change from overwriting each other;
 //   - ListPending returns pending users oldest first, ties by email, paged;
-//   - Users are values, so storing and returning them copies them.
+//   - Users are values, so storing and returning them copies them;
+//   - a call whose context is done fails with an error wrapping ctx.Err()
+//     (this store never waits, so it checks once, before it starts).
 type auditStore struct {
 	mu    sync.RWMutex
 	users map[string]domain.User // keyed by domain.EmailKey
@@ -141,6 +147,11 @@ func (s *auditStore) EnsureAdmin(ctx context.Context, u domain.User) (bool, erro
 	defer s.mu.Unlock()
 	if _, exists := s.users[key]; exists {
 		return false, nil // never touch an existing account
+	}
+	for _, other := range s.users {
+		if other.IsAdmin {
+			return false, nil // an administrator exists: seed nobody
+		}
 	}
 	u.Email, u.Revision = key, 1
 	s.users[key] = u

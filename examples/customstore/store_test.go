@@ -20,7 +20,7 @@ func TestConformance(t *testing.T) {
 }
 
 // TestAuditTrail checks the store's own feature: every successful write is
-// recorded, refused writes are not.
+// recorded, refused writes (EnsureAdmin seeding nobody among them) are not.
 func TestAuditTrail(t *testing.T) {
 	ctx := context.Background()
 	s := newAuditStore()
@@ -55,11 +55,21 @@ func TestAuditTrail(t *testing.T) {
 	if created, err := s.EnsureAdmin(ctx, domain.User{Email: "ann@example.com", IsAdmin: true}); created || err != nil {
 		t.Fatalf("EnsureAdmin on an existing user = %v, %v; want false, nil", created, err)
 	}
+	root := domain.User{Email: "Root@Example.com", IsAdmin: true, Status: domain.StatusApproved, CreatedAt: at, UpdatedAt: at}
+	if created, err := s.EnsureAdmin(ctx, root); !created || err != nil {
+		t.Fatalf("EnsureAdmin with no administrator = %v, %v; want true, nil", created, err)
+	}
+	boss := root
+	boss.Email = "boss@example.com"
+	if created, err := s.EnsureAdmin(ctx, boss); created || err != nil {
+		t.Fatalf("EnsureAdmin of another email while an administrator exists = %v, %v; want false, nil", created, err)
+	}
 
 	want := []AuditEvent{
 		{At: at, Op: "create", Email: "ann@example.com", Status: domain.StatusPending, Revision: 1},
 		{At: at, Op: "update", Email: "ann@example.com", Status: domain.StatusApproved, Revision: 2},
 		{At: at, Op: "update", Email: "ann@example.com", Status: domain.StatusApproved, Revision: 3, PasswordChanged: true},
+		{At: at, Op: "ensure_admin", Email: "root@example.com", Status: domain.StatusApproved, IsAdmin: true, Revision: 1},
 	}
 	trail := s.Trail()
 	if len(trail) != len(want) {

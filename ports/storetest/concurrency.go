@@ -357,3 +357,63 @@ func testConcurrentReadsDuringUpdates(t *testing.T, newRepo func(*testing.T) por
 		t.Errorf("after %d successful Updates the TokenVersions add up to %d; want %d (updates were lost)", n, total, n)
 	}
 }
+
+// testConcurrentEnsureAdminDistinct races EnsureAdmins for many different
+// emails, each in several letter cases, as instances starting at once with
+// different admin emails would: exactly one call reports true and exactly
+// one administrator, its user, is stored. Non-admin users already in the
+// store do not prevent the seed and are left alone.
+func testConcurrentEnsureAdminDistinct(t *testing.T, newRepo func(*testing.T) ports.UserRepository) {
+	ctx, repo := t.Context(), newRepo(t)
+	bystanders := []domain.User{pending("ann@example.com", base), pending("bob@example.com", at(time.Second))}
+	for _, u := range bystanders {
+		mustCreate(t, ctx, repo, u)
+	}
+	const (
+		nEmails   = 10
+		spellings = 3 // letter-case variants per email
+		n         = nEmails * spellings
+	)
+	created := make([]bool, n)
+	errs := make([]error, n)
+	users := make([]domain.User, n)
+	start := newStartLine()
+	for i := range n {
+		email := caseVariant(fmt.Sprintf("admin%02d@example.com", i%nEmails), i/nEmails)
+		users[i] = seedAdmin(email, at(time.Duration(i)*time.Second))
+		users[i].PasswordHash = fmt.Sprintf("hash-of-goroutine-%d", i)
+		start.Go(func() { created[i], errs[i] = repo.EnsureAdmin(ctx, users[i]) })
+	}
+	start.ReleaseAndWait()
+
+	calls := make([]string, n)
+	for i, err := range errs {
+		calls[i] = fmt.Sprintf("EnsureAdmin(%q)", users[i].Email)
+		if err != nil {
+			t.Errorf("concurrent %s: unexpected error: %v", calls[i], err)
+		}
+	}
+	winner := soleWinner(t, fmt.Sprintf("EnsureAdmins of %d different emails on a store with no administrator (reporting true)", nEmails), calls, created)
+	var storedEmails []string
+	for i := range nEmails {
+		email := fmt.Sprintf("admin%02d@example.com", i)
+		switch _, err := repo.FindByEmail(ctx, email); {
+		case err == nil:
+			storedEmails = append(storedEmails, email)
+		case !errors.Is(err, domain.ErrUserNotFound):
+			t.Errorf("FindByEmail(%q) after the race: got error %v; want nil or an error wrapping %q", email, err, domain.ErrUserNotFound)
+		}
+	}
+	if len(storedEmails) != 1 {
+		t.Errorf("after %d concurrent EnsureAdmins of %d different emails, %d of those emails hold a user%s; want exactly 1 administrator",
+			n, nEmails, len(storedEmails), listSome(" (", storedEmails, ")"))
+	}
+	if winner >= 0 {
+		// The stored admin is the one whose call reported true.
+		checkFind(t, ctx, repo, users[winner].Email, stored(users[winner]))
+	}
+	for _, u := range bystanders {
+		checkFind(t, ctx, repo, u.Email, stored(u))
+	}
+	checkList(t, ctx, repo, 10, 0, []domain.User{stored(bystanders[0]), stored(bystanders[1])})
+}

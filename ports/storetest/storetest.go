@@ -4,11 +4,34 @@
 // Run checks the whole contract documented on ports.UserRepository:
 // case-insensitive emails (domain.EmailKey), Revision bookkeeping and the
 // optimistic-concurrency check of Update, value semantics of the Users going
-// in and out, the filtering, order and paging of ListPending, the
-// create-only-if-absent rule of EnsureAdmin, and the behaviour under
-// concurrent use (exactly one of many racing Creates wins, no update is ever
-// lost). Run the suite with the race detector (go test -race) so that the
-// concurrent subtests can also catch unsynchronised access.
+// in and out, the filtering, order and paging of ListPending, the seeding
+// rule of EnsureAdmin, what a call with a done context may do, and the
+// behaviour under concurrent use (exactly one of many racing Creates wins,
+// no update is ever lost). Run the suite with the race detector
+// (go test -race) so that the concurrent subtests can also catch
+// unsynchronised access.
+//
+// EnsureAdmin seeds the first administrator and nothing else: it stores its
+// user only if no administrator exists at all and the email is free. The
+// suite counts as an administrator every user with IsAdmin set, whatever
+// its Status and however it got there (EnsureAdmin, Create, or an Update
+// that promoted it); users without IsAdmin, including a demoted former
+// administrator, do not count. It checks that an administrator under
+// another email makes EnsureAdmin report false and store nothing, that
+// other users do not prevent seeding, and that of concurrent EnsureAdmins
+// on an empty store, for one email in different letter cases or for many
+// different emails, exactly one reports true and exactly one administrator
+// is stored. A store that checks only the email, as the contract once
+// allowed, fails; so does one that checks for an administrator and inserts
+// in two steps.
+//
+// A call whose context is already done (cancelled, or past its deadline)
+// may either do its work, as a store that never waits may, or return an
+// error wrapping ctx.Err() and then have changed nothing (unless the error
+// also wraps domain.ErrStoreUnavailable, which says the outcome of a write
+// is unknown). Either way it must return promptly and leave the store
+// usable. The suite cannot make a store wait, so whether a call that is
+// blocked returns soon after its context ends is for the store's own tests.
 //
 // Call Run from an ordinary test of the store's package, giving it a function
 // that returns a fresh, empty store. The function is called once per subtest
@@ -88,10 +111,14 @@ func Run(t *testing.T, newRepo func(t *testing.T) ports.UserRepository) {
 		{"ListPending_AfterStatusChange", testListPendingAfterUpdate},
 		{"EnsureAdmin_CreatesWhenAbsent", testEnsureAdminCreates},
 		{"EnsureAdmin_KeepsExisting", testEnsureAdminKeepsExisting},
+		{"EnsureAdmin_RefusedWhenAnotherAdminExists", testEnsureAdminOtherAdmin},
+		{"EnsureAdmin_IgnoresNonAdmins", testEnsureAdminIgnoresNonAdmins},
+		{"Context_Done", testContextDone},
 		{"Concurrent_CreateSameEmail", testConcurrentCreateSameEmail},
 		{"Concurrent_CreateAndEnsureAdminSameEmail", testConcurrentCreateAndEnsureAdmin},
 		{"Concurrent_UpdateNoLostUpdate", testConcurrentNoLostUpdate},
 		{"Concurrent_EnsureAdmin", testConcurrentEnsureAdmin},
+		{"Concurrent_EnsureAdminDistinctEmails", testConcurrentEnsureAdminDistinct},
 		{"Concurrent_CreateDistinct", testConcurrentCreateDistinct},
 		{"Concurrent_ReadsDuringUpdates", testConcurrentReadsDuringUpdates},
 	}
@@ -273,4 +300,30 @@ func caseVariant(email string, i int) string {
 		bit++
 	}
 	return string(b)
+}
+
+// seedAdmin returns an approved administrator with the default password's
+// flag set, as a use case seeds one, created at created.
+func seedAdmin(email string, created time.Time) domain.User {
+	return domain.User{
+		Email:              email,
+		PasswordHash:       "$2a$10$seed-hash-of-" + domain.EmailKey(email),
+		IsAdmin:            true,
+		Status:             domain.StatusApproved,
+		MustChangePassword: true,
+		CreatedAt:          created,
+		UpdatedAt:          created,
+	}
+}
+
+// checkAbsent checks that no user has the given email.
+func checkAbsent(t *testing.T, ctx context.Context, repo ports.UserRepository, email, why string) {
+	t.Helper()
+	u, err := repo.FindByEmail(ctx, email)
+	switch {
+	case err == nil:
+		t.Errorf("FindByEmail(%q) found %+v; want no such user: %s", email, u, why)
+	case !errors.Is(err, domain.ErrUserNotFound):
+		t.Errorf("FindByEmail(%q): got error %v; want an error wrapping %q (%s)", email, err, domain.ErrUserNotFound, why)
+	}
 }
