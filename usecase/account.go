@@ -17,6 +17,12 @@ import (
 // Register creates a pending, non-admin account. The email is normalised
 // (domain.NormalizeEmail) and the password must meet the policy; an email
 // already registered in any letter case gives domain.ErrEmailTaken.
+//
+// When the context names a client (WithClient; the HTTP transports set
+// it), Config.Registrations must let the registration through first:
+// otherwise it fails at once, without hashing, with a *domain.RetryError
+// wrapping domain.ErrTooManyRegistrations. A taken email counts too, so
+// registration cannot be used to test addresses at speed.
 func (s *Service) Register(ctx context.Context, email, password string) (domain.User, error) {
 	email, err := domain.NormalizeEmail(email)
 	if err != nil {
@@ -25,7 +31,21 @@ func (s *Service) Register(ctx context.Context, email, password string) (domain.
 	if err := s.policy.Check(password); err != nil {
 		return domain.User{}, err
 	}
-	hash, err := s.hash(ctx, password)
+	client := clientFrom(ctx)
+	hash, err := s.hashAdmitted(ctx, gateKey{client: client, account: email}, password, func() error {
+		if client == "" {
+			return nil
+		}
+		wait, err := s.signups.Allow(ctx, client, s.now())
+		switch {
+		case err != nil:
+			return fmt.Errorf("registration limiter: %w", err)
+		case wait > 0:
+			s.auditThrottled(ctx, ports.LoginAttempt{Account: email, Client: client}, "register", wait)
+			return &domain.RetryError{Err: domain.ErrTooManyRegistrations, After: wait}
+		}
+		return nil
+	})
 	if err != nil {
 		return domain.User{}, fmt.Errorf("usecase: register: %w", err)
 	}
@@ -60,6 +80,13 @@ type LoginRequest struct {
 	// passes the client's IP address. "" means the client the context
 	// carries (WithClient); with neither, only the account is throttled.
 	Client string
+	// Remote marks an attempt from another machine than the server's.
+	// The HTTP transports set it for every client but a loopback peer
+	// that relays no other client; a call from the application itself
+	// leaves it false. An administrator who still has the built-in
+	// default password cannot log in from a remote client (see
+	// Config.AllowRemoteDefaultAdmin).
+	Remote bool
 }
 
 // Token is an issued access token.
@@ -80,12 +107,17 @@ type Token struct {
 // domain.ErrInvalidCredentials, after the same work: an unknown email still
 // pays one hash comparison. Only once the password is verified does Login
 // reveal that the account is pending (domain.ErrAccountPending) or rejected
-// (domain.ErrAccountRejected).
+// (domain.ErrAccountRejected), or that the built-in default admin password
+// was sent from another machine (domain.ErrDefaultPasswordRemote).
 //
 // Before any of that, the Limiter may refuse the attempt with a
 // *domain.RetryError wrapping domain.ErrTooManyAttempts, whatever the
-// password, without comparing it. A comparison that finds no free hashing
-// slot in time fails with one wrapping domain.ErrOverloaded.
+// password, without reading the store or comparing it. A comparison that
+// finds no free hashing slot in time fails with one wrapping
+// domain.ErrOverloaded, and a store that does not answer within
+// Config.StoreTimeout with one wrapping domain.ErrStoreUnavailable. The
+// store is read outside the hashing slot, so a stuck database holds no
+// slot.
 //
 // The client is req.Client or, if that is empty, the one the context
 // carries (WithClient).
@@ -103,40 +135,35 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 	client := cmp.Or(req.Client, clientFrom(ctx))
 	attempt := ports.LoginAttempt{Account: email, Client: client}
 	var u domain.User
-	err = s.guess(ctx, attempt, "login", func() error {
+	known := false
+	err = s.guess(ctx, attempt, "login", req.Password, func() (string, error) {
 		var err error
 		u, err = s.users.FindByEmail(ctx, email)
 		switch {
 		case errors.Is(err, domain.ErrUserNotFound):
 			// Pay for one comparison, as a wrong password would, then
 			// fail the same way.
-			_ = s.hasher.Compare(ctx, s.dummyHash, req.Password)
-			return domain.ErrInvalidCredentials
+			return s.dummyHash, nil
 		case err != nil:
-			return err
+			return "", err
 		}
-		err = s.hasher.Compare(ctx, u.PasswordHash, req.Password)
-		if errors.Is(err, domain.ErrPasswordMismatch) {
-			return domain.ErrInvalidCredentials
-		}
-		return err
+		known = true
+		return u.PasswordHash, nil
 	})
 	switch {
-	case errors.Is(err, domain.ErrInvalidCredentials):
+	case errors.Is(err, domain.ErrPasswordMismatch), err == nil && !known:
 		return Token{}, s.loginFailed(ctx, attempt)
 	case err != nil:
 		return Token{}, fmt.Errorf("usecase: login: %w", err)
 	}
 	s.passwordVerified(ctx, attempt)
-	if !u.IsApproved() {
-		s.audit(ctx, "login_refused", withClient(client, "email", email, "status", u.Status)...)
-		if u.Status == domain.StatusPending {
-			return Token{}, domain.ErrAccountPending
-		}
-		return Token{}, domain.ErrAccountRejected
-	}
 	if s.hasher.NeedsRehash(u.PasswordHash) {
-		s.rehash(ctx, u, req.Password)
+		// Pending and rejected accounts too: every account converges on
+		// the configured cost, not only those that log in.
+		u = s.rehash(ctx, attempt, u, req.Password)
+	}
+	if err := s.mayLogIn(ctx, u, req, client); err != nil {
+		return Token{}, err
 	}
 	extra, err := s.extraClaims(ctx, u, req.ExtraClaims)
 	if err != nil {
@@ -164,9 +191,28 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Token, error) {
 	}, nil
 }
 
+// mayLogIn applies the rules a verified password must still pass: the
+// account is approved, and an administrator with the built-in default
+// password logs in from the server's own machine (unless
+// Config.AllowRemoteDefaultAdmin).
+func (s *Service) mayLogIn(ctx context.Context, u domain.User, req LoginRequest, client string) error {
+	switch {
+	case u.Status == domain.StatusPending:
+		s.audit(ctx, "login_refused", withClient(client, "email", u.Email, "status", u.Status)...)
+		return domain.ErrAccountPending
+	case !u.IsApproved():
+		s.audit(ctx, "login_refused", withClient(client, "email", u.Email, "status", u.Status)...)
+		return domain.ErrAccountRejected
+	case u.IsAdmin && u.MustChangePassword && req.Remote && !s.remoteDefaultAdmin:
+		s.audit(ctx, "login_refused", withClient(client, "email", u.Email, "reason", "default admin password from a remote client")...)
+		return domain.ErrDefaultPasswordRemote
+	}
+	return nil
+}
+
 // loginFailed records a failed login and returns the one error an unknown
-// email and a wrong password share. (The limiter counted the failure when
-// it admitted the attempt.)
+// email and a wrong password share. (The limiter counted the failure right
+// before the comparison.)
 func (s *Service) loginFailed(ctx context.Context, a ports.LoginAttempt) error {
 	s.audit(ctx, "login_failed", withClient(a.Client, "email", a.Account)...)
 	return domain.ErrInvalidCredentials
@@ -181,22 +227,45 @@ func withClient(client string, attrs ...any) []any {
 	return append(attrs, "client", client)
 }
 
-// guess runs check, the comparison of a password guess a, if the limiter
-// lets it: a guess the limiter holds back is refused at once with a
-// *domain.RetryError (ErrTooManyAttempts); one it lets through waits for a
-// hashing slot (or is refused with ErrOverloaded), is counted by the
-// limiter once it holds the slot, so that every counted guess is checked,
-// and is checked in that slot. check must call the hasher directly.
-func (s *Service) guess(ctx context.Context, a ports.LoginAttempt, op string, check func() error) error {
+// guess checks password against the hash load returns, as the password
+// guess a:
+//
+//  1. the hashing gate admits the guess, or refuses it at once with a
+//     *domain.RetryError wrapping ErrOverloaded when its client or account
+//     already has its share of the gate;
+//  2. the limiter is asked (Wait), and a guess it holds back is refused at
+//     once with a *domain.RetryError wrapping ErrTooManyAttempts, so that a
+//     throttled guess costs no store read and no hashing;
+//  3. load reads the hash from the store, outside any hashing slot, so a
+//     stuck database holds none;
+//  4. the guess waits for a slot, in turn with other clients; in it, the
+//     limiter counts the guess (Attempt, which may still refuse it: a
+//     concurrent guess counted first) and the comparison runs.
+//
+// So every guess the limiter counts is also checked, and a client's own
+// guesses still in the queue do not count against each other. guess
+// returns nil for a match, an error wrapping domain.ErrPasswordMismatch
+// for a mismatch, or the error that stopped it.
+func (s *Service) guess(ctx context.Context, a ports.LoginAttempt, op, password string, load func() (string, error)) error {
+	pass, err := s.gate.admit(gateKey{client: a.Client, account: a.Account})
+	if err != nil {
+		return err
+	}
+	defer pass.done()
 	if err := s.throttle(ctx, a, op, s.limiter.Wait); err != nil {
 		return err
 	}
-	return s.gate.run(ctx, func() error {
-		if err := s.throttle(ctx, a, op, s.limiter.Attempt); err != nil {
-			return err
-		}
-		return check()
-	})
+	hash, err := load()
+	if err != nil {
+		return err
+	}
+	if err := pass.acquire(ctx); err != nil {
+		return err
+	}
+	if err := s.throttle(ctx, a, op, s.limiter.Attempt); err != nil {
+		return err
+	}
+	return s.hasher.Compare(ctx, hash, password)
 }
 
 // throttle asks the limiter (Wait or Attempt) about a guess and refuses it
@@ -216,26 +285,31 @@ func (s *Service) throttle(ctx context.Context, a ports.LoginAttempt, op string,
 // passwordVerified tells the limiter a guess was right. Its failure only
 // leaves the counters as they were, so it is logged, not returned.
 func (s *Service) passwordVerified(ctx context.Context, a ports.LoginAttempt) {
-	if err := s.limiter.Succeeded(ctx, a, s.now()); err != nil {
+	if err := s.limiter.Succeeded(context.WithoutCancel(ctx), a, s.now()); err != nil {
 		s.log.WarnContext(ctx, "authadmin: login limiter could not record a right password", "email", a.Account, "error", err)
 	}
 }
 
 // rehash replaces u's password hash by one made with the hasher's current
-// parameters, so that accounts converge on the configured cost. It is best
-// effort: on any failure (a concurrent change included) the login goes on
-// with the old hash, and a later login tries again.
-func (s *Service) rehash(ctx context.Context, u domain.User, password string) {
-	hash, err := s.hash(ctx, password)
+// parameters, so that accounts converge on the configured cost, and
+// returns u as stored afterwards. It is best effort: on any failure (a
+// concurrent change included) the login goes on with u as it was, and a
+// later login tries again.
+func (s *Service) rehash(ctx context.Context, a ports.LoginAttempt, u domain.User, password string) domain.User {
+	hash, err := s.hash(ctx, gateKey{client: a.Client, account: a.Account}, password)
 	if err == nil {
-		u.PasswordHash = hash
-		u.UpdatedAt = s.timestamp()
-		err = s.users.Update(ctx, u)
+		next := u
+		next.PasswordHash = hash
+		next.UpdatedAt = s.timestamp()
+		err = s.users.Update(ctx, next)
 		s.forget(u.Email)
+		if err == nil {
+			next.Revision++
+			return next
+		}
 	}
-	if err != nil {
-		s.log.WarnContext(ctx, "authadmin: could not rehash a password at the configured cost; will retry at next login", "email", u.Email, "error", err)
-	}
+	s.log.WarnContext(ctx, "authadmin: could not rehash a password at the configured cost; will retry at next login", "email", u.Email, "error", err)
+	return u
 }
 
 // extraClaims merges the hook's claims and the request's (the request wins)
@@ -404,14 +478,17 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 		return err
 	}
 	attempt := ports.LoginAttempt{Account: u.Email, Client: clientFrom(ctx)}
-	if err := s.guess(ctx, attempt, "change_password", func() error {
-		return s.matchPassword(ctx, u.PasswordHash, current)
-	}); err != nil {
-		return err
+	err = s.guess(ctx, attempt, "change_password", current, func() (string, error) { return u.PasswordHash, nil })
+	switch {
+	case errors.Is(err, domain.ErrPasswordMismatch):
+		return domain.ErrIncorrectPassword
+	case err != nil:
+		return fmt.Errorf("usecase: change password: check the current password: %w", err)
 	}
 	s.passwordVerified(ctx, attempt)
 	verified := u.PasswordHash
-	hash, err := s.hash(ctx, next)
+	key := gateKey{client: attempt.Client, account: attempt.Account}
+	hash, err := s.hash(ctx, key, next)
 	if err != nil {
 		return fmt.Errorf("usecase: change password: %w", err)
 	}
@@ -424,7 +501,7 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 			return err
 		}
 		if u.PasswordHash != verified {
-			if err := s.verify(ctx, u.PasswordHash, current); err != nil {
+			if err := s.verify(ctx, key, u.PasswordHash, current); err != nil {
 				return err
 			}
 			verified = u.PasswordHash
@@ -444,15 +521,10 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 	return nil
 }
 
-// verify compares password with hash in a hashing slot, turning a mismatch
-// into domain.ErrIncorrectPassword.
-func (s *Service) verify(ctx context.Context, hash, password string) error {
-	return s.gate.run(ctx, func() error { return s.matchPassword(ctx, hash, password) })
-}
-
-// matchPassword is verify for a caller that already holds a hashing slot.
-func (s *Service) matchPassword(ctx context.Context, hash, password string) error {
-	err := s.hasher.Compare(ctx, hash, password)
+// verify compares password with hash in a hashing slot, on behalf of key,
+// turning a mismatch into domain.ErrIncorrectPassword.
+func (s *Service) verify(ctx context.Context, key gateKey, hash, password string) error {
+	err := s.gate.run(ctx, key, func() error { return s.hasher.Compare(ctx, hash, password) })
 	switch {
 	case errors.Is(err, domain.ErrPasswordMismatch):
 		return domain.ErrIncorrectPassword

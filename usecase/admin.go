@@ -95,9 +95,12 @@ func (s *Service) setStatus(ctx context.Context, actor Principal, email string, 
 }
 
 // EnsureAdmin seeds the configured administrator (Config.AdminEmail and
-// AdminPassword), approved, if no account with that email exists, and
-// reports whether it did. It never changes an existing account, so a restart
-// never resets the admin's password, and concurrent calls (two instances
+// AdminPassword), approved, if no administrator exists at all and no
+// account has that email, and reports whether it did. It never changes an
+// existing account, so a restart never resets the admin's password; a
+// restart with another AdminEmail seeds nobody once an administrator
+// exists (it would hand a second admin, with the configured or default
+// password, to whoever logs in first); and concurrent calls (two instances
 // starting at once) seed at most one.
 func (s *Service) EnsureAdmin(ctx context.Context) (created bool, err error) {
 	u, err := s.users.FindByEmail(ctx, s.admin)
@@ -108,7 +111,7 @@ func (s *Service) EnsureAdmin(ctx context.Context) (created bool, err error) {
 	case !errors.Is(err, domain.ErrUserNotFound):
 		return false, fmt.Errorf("usecase: ensure admin: %w", err)
 	}
-	hash, err := s.hash(ctx, s.adminPass)
+	hash, err := s.hash(ctx, gateKey{account: s.admin}, s.adminPass)
 	if err != nil {
 		return false, fmt.Errorf("usecase: ensure admin: %w", err)
 	}
@@ -126,11 +129,13 @@ func (s *Service) EnsureAdmin(ctx context.Context) (created bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("usecase: ensure admin: %w", err)
 	}
-	if created {
-		s.audit(ctx, "admin_seeded", "email", s.admin)
-		s.warnExistingAdmin(ctx, u)
+	if !created {
+		s.log.InfoContext(ctx, "authadmin: an administrator already exists; the configured admin account was not seeded", "email", s.admin)
+		return false, nil
 	}
-	return created, nil
+	s.audit(ctx, "admin_seeded", "email", s.admin)
+	s.warnExistingAdmin(ctx, u)
+	return true, nil
 }
 
 // warnExistingAdmin logs what an operator must fix about the seeded admin.
@@ -138,7 +143,9 @@ func (s *Service) warnExistingAdmin(ctx context.Context, u domain.User) {
 	switch {
 	case !u.IsAdmin || !u.IsApproved():
 		s.log.WarnContext(ctx, "authadmin: the configured admin email belongs to an account that is not an approved admin; it was left unchanged", "email", u.Email)
+	case u.MustChangePassword && s.remoteDefaultAdmin:
+		s.log.WarnContext(ctx, "authadmin: the admin account still has the built-in default password, and it is accepted from any client (AllowRemoteDefaultAdmin); admin operations are refused until it is changed with change-password", "email", u.Email)
 	case u.MustChangePassword:
-		s.log.WarnContext(ctx, "authadmin: the admin account still has the built-in default password; admin operations are refused until it is changed with change-password", "email", u.Email)
+		s.log.WarnContext(ctx, "authadmin: the admin account still has the built-in default password; it is accepted only from the server's own machine (loopback), and admin operations are refused until it is changed with change-password", "email", u.Email)
 	}
 }

@@ -12,7 +12,11 @@ func (l *MemoryLimiter) Sizes() (counters, known int) {
 }
 
 // HashQueued returns how many calls are waiting for a hashing slot of s.
-func HashQueued(s *Service) int64 { return s.gate.queued.Load() }
+func HashQueued(s *Service) int64 {
+	s.gate.mu.Lock()
+	defer s.gate.mu.Unlock()
+	return int64(s.gate.queued)
+}
 
 // UserCacheLen returns how many users s's user cache holds, or -1 when s
 // has no cache.
@@ -33,7 +37,11 @@ func TokenCacheLen(s *Service) int {
 }
 
 // HashSlots returns how many hashes s runs at once.
-func HashSlots(s *Service) int { return cap(s.gate.slots) }
+func HashSlots(s *Service) int {
+	s.gate.mu.Lock()
+	defer s.gate.mu.Unlock()
+	return s.gate.slots
+}
 
 // TokenCacheVerifiedAt returns when s's cache took in token, and whether it
 // holds it.
@@ -45,4 +53,11 @@ func TokenCacheVerifiedAt(s *Service, token string) (time.Time, bool) {
 	defer s.verified.mu.RUnlock()
 	e, ok := s.verified.entries[token]
 	return e.verifiedAt, ok
+}
+
+// RegistrationClients returns how many clients l remembers.
+func RegistrationClients(l *MemoryRegistrationLimiter) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.clients)
 }

@@ -35,6 +35,7 @@ const (
 	DefaultUserCacheSize  = 100_000
 	DefaultTokenCacheSize = 10_000
 	DefaultHashWait       = 2 * time.Second
+	DefaultStoreTimeout   = 5 * time.Second
 )
 
 // maxWriteAttempts bounds the read-modify-write retries on domain.ErrConflict.
@@ -72,6 +73,21 @@ type Config struct {
 	// check of ChangePassword (default NewMemoryLimiter(ThrottlePolicy{}),
 	// which throttles within this process only).
 	Limiter ports.LoginLimiter
+	// Registrations bounds how fast clients register accounts (default
+	// NewMemoryRegistrationLimiter(RegistrationPolicy{}): 10 per client at
+	// once, then one every 10 s; 200 in total, then one a second). Only
+	// registrations whose context names a client (WithClient; the HTTP
+	// transports set it) are throttled: an application registering users
+	// itself is not.
+	Registrations ports.RegistrationLimiter
+	// AllowRemoteDefaultAdmin lets an administrator who still has the
+	// built-in default password log in from any client. By default that
+	// password is accepted only from the server's own machine (a login
+	// whose LoginRequest.Remote is false: a loopback client over HTTP, or
+	// the application itself) until it is changed, so that nobody can
+	// take over a fresh deployment from outside with the public default;
+	// from elsewhere the right password gets domain.ErrDefaultPasswordRemote.
+	AllowRemoteDefaultAdmin bool
 
 	// HashConcurrency caps the password hashes and comparisons that run at
 	// once (default DefaultHashConcurrency(): GOMAXPROCS-1, at least 1 and
@@ -84,6 +100,19 @@ type Config struct {
 	// HashQueue is how many calls may wait for a slot at once; more are
 	// refused at once (default 64 per slot).
 	HashQueue int
+	// HashQueuePerClient is how many calls of one client may wait for a
+	// slot at once, and how many for one account may wait or run at once
+	// (default 4 per slot); more are refused at once. Slots go to the
+	// clients in turn, clients that had nothing waiting first, so one
+	// client's flood gets its share and no more.
+	HashQueuePerClient int
+
+	// StoreTimeout is the deadline of every call to Users and to the
+	// limiters (default DefaultStoreTimeout, 5 s). A call that passes it
+	// fails with a *domain.RetryError wrapping domain.ErrStoreUnavailable
+	// (HTTP 503), so a database that stops answering holds a request for
+	// at most this long. Negative: no deadline of the Service's own.
+	StoreTimeout time.Duration
 
 	// UserCacheTTL is how long Authenticate may rely on a user's state
 	// (status, admin flag, token version) read earlier, instead of reading
@@ -139,10 +168,13 @@ type Service struct {
 	now       func() time.Time
 	log       *slog.Logger
 	limiter   ports.LoginLimiter
+	signups   ports.RegistrationLimiter
 	gate      *hashGate
 	cache     *userCache  // nil: no cache
 	verified  *tokenCache // nil: no cache
 	stateless bool
+	// remoteDefaultAdmin is Config.AllowRemoteDefaultAdmin.
+	remoteDefaultAdmin bool
 
 	// throttledLog rate-limits the login_throttled audit event, which an
 	// attacker could otherwise make at no cost to fill the log.
@@ -205,7 +237,7 @@ func New(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("usecase: AdminPassword: %w", err)
 		}
 	}
-	if s.dummyHash, err = s.hash(context.Background(), rand.Text()); err != nil {
+	if s.dummyHash, err = s.hash(context.Background(), gateKey{}, rand.Text()); err != nil {
 		return nil, fmt.Errorf("usecase: hash the stand-in password: %w", err)
 	}
 	return s, nil
@@ -214,8 +246,8 @@ func New(cfg Config) (*Service, error) {
 // configureHardening sets up the limiter, the hashing cap and the user
 // cache from cfg.
 func (s *Service) configureHardening(cfg Config) error {
-	if cfg.HashConcurrency < 0 || cfg.HashWait < 0 || cfg.HashQueue < 0 || cfg.UserCacheSize < 0 {
-		return errors.New("usecase: HashConcurrency, HashWait, HashQueue and UserCacheSize must not be negative")
+	if cfg.HashConcurrency < 0 || cfg.HashWait < 0 || cfg.HashQueue < 0 || cfg.HashQueuePerClient < 0 || cfg.UserCacheSize < 0 {
+		return errors.New("usecase: HashConcurrency, HashWait, HashQueue, HashQueuePerClient and UserCacheSize must not be negative")
 	}
 	switch stable, _ := cfg.Tokens.(ports.StableTokenCodec); {
 	case cfg.TokenCacheSize > 0:
@@ -223,26 +255,53 @@ func (s *Service) configureHardening(cfg Config) error {
 	case cfg.TokenCacheSize == 0 && stable != nil && stable.StableVerdicts():
 		s.verified = newTokenCache(DefaultTokenCacheSize)
 	}
-	s.limiter = cfg.Limiter
+	limit := deadline(cmp.Or(cfg.StoreTimeout, DefaultStoreTimeout))
+	if limit > 0 {
+		s.users = timedStore{users: s.users, limit: limit}
+	}
+	s.limiter, s.signups = cfg.Limiter, cfg.Registrations
 	if s.limiter == nil {
 		s.limiter = NewMemoryLimiter(ThrottlePolicy{})
 	}
+	if s.signups == nil {
+		s.signups = NewMemoryRegistrationLimiter(RegistrationPolicy{})
+	}
+	if limit > 0 {
+		s.limiter = timedLimiter{limiter: s.limiter, limit: limit}
+		s.signups = timedRegistrations{limiter: s.signups, limit: limit}
+	}
 	slots := cmp.Or(cfg.HashConcurrency, DefaultHashConcurrency())
-	s.gate = newHashGate(slots, cmp.Or(cfg.HashWait, DefaultHashWait), cmp.Or(cfg.HashQueue, 64*slots))
+	s.gate = newHashGate(slots, cmp.Or(cfg.HashWait, DefaultHashWait), cmp.Or(cfg.HashQueue, 64*slots),
+		cmp.Or(cfg.HashQueuePerClient, 4*slots))
 	if cfg.UserCacheTTL >= 0 {
 		s.cache = newUserCache(cmp.Or(cfg.UserCacheTTL, DefaultUserCacheTTL), cmp.Or(cfg.UserCacheSize, DefaultUserCacheSize))
 	}
 	s.stateless = cfg.StatelessTokens
+	s.remoteDefaultAdmin = cfg.AllowRemoteDefaultAdmin
 	return nil
 }
 
-// hash hashes password in a hashing slot.
-func (s *Service) hash(ctx context.Context, password string) (hash string, err error) {
-	err = s.gate.run(ctx, func() error {
-		hash, err = s.hasher.Hash(ctx, password)
-		return err
-	})
-	return hash, err
+// hash hashes password in a hashing slot, on behalf of key.
+func (s *Service) hash(ctx context.Context, key gateKey, password string) (string, error) {
+	return s.hashAdmitted(ctx, key, password, func() error { return nil })
+}
+
+// hashAdmitted is hash with a check that runs once the hashing gate has
+// admitted the call and before it waits for a slot (a registration's
+// limiter), so that a call the gate refuses is never counted.
+func (s *Service) hashAdmitted(ctx context.Context, key gateKey, password string, admitted func() error) (string, error) {
+	pass, err := s.gate.admit(key)
+	if err != nil {
+		return "", err
+	}
+	defer pass.done()
+	if err := admitted(); err != nil {
+		return "", err
+	}
+	if err := pass.acquire(ctx); err != nil {
+		return "", err
+	}
+	return s.hasher.Hash(ctx, password)
 }
 
 // auditThrottled logs a login_throttled event, at most one a second; the

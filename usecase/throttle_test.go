@@ -707,15 +707,17 @@ func TestChangePasswordThrottled(t *testing.T) {
 // configured results.
 type recordingLimiter struct {
 	mu           sync.Mutex
+	waits        []ports.LoginAttempt
 	attempts     []ports.LoginAttempt
 	succeeded    []ports.LoginAttempt
 	attemptErr   error
 	succeededErr error
 }
 
-func (l *recordingLimiter) Wait(context.Context, ports.LoginAttempt, time.Time) (time.Duration, error) {
+func (l *recordingLimiter) Wait(_ context.Context, a ports.LoginAttempt, _ time.Time) (time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.waits = append(l.waits, a)
 	return 0, l.attemptErr
 }
 
