@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/authadmin/authadmin/transport/httpapi/openapi"
 	"github.com/authadmin/authadmin/usecase"
@@ -19,6 +20,8 @@ type API struct {
 	prefix  string
 	maxBody int64
 	maxAuth int
+	timeout time.Duration // <= 0: none
+	hold    time.Duration // <= 0: none
 	clients clientResolver
 	log     *slog.Logger
 	routes  []Route
@@ -39,9 +42,12 @@ type Request struct {
 	// RemoteAddr is the address of the connection's peer, "IP:port" (as
 	// net/http's Request.RemoteAddr), never taken from a header.
 	RemoteAddr string
-	// Header returns every value of a request header, in order (nil:
-	// none). It is read only for Config.ClientIPHeader, and only when the
-	// peer is a trusted proxy.
+	// Header returns every value of a request header, in order, each
+	// occurrence of the header one value (nil: none). It is read for
+	// Content-Type (a request with two is refused), for
+	// Config.ClientIPHeader when the peer is a trusted proxy, and for the
+	// proxy headers that tell whether a loopback peer relays another
+	// client.
 	Header func(name string) []string
 }
 
@@ -83,6 +89,14 @@ func New(cfg Config) (*API, error) {
 		return nil, errors.New("httpapi: Config.Prefix must start with '/', not end with one, and hold only plain path characters")
 	}
 	a := &API{svc: cfg.Service, prefix: prefix, maxBody: cfg.MaxBodyBytes, maxAuth: cfg.MaxAuthorizationBytes, log: cfg.Logger}
+	a.timeout = cfg.RequestTimeout
+	if a.timeout == 0 {
+		a.timeout = DefaultRequestTimeout
+	}
+	a.hold = cfg.RefusalHold
+	if a.hold == 0 {
+		a.hold = DefaultRefusalHold
+	}
 	if a.maxBody <= 0 {
 		a.maxBody = DefaultMaxBodyBytes
 	}
@@ -113,7 +127,44 @@ func New(cfg Config) (*API, error) {
 	if err := a.addDocs(cfg); err != nil {
 		return nil, err
 	}
+	for i := range a.routes {
+		a.routes[i].Handle = a.guard(a.routes[i].Handle, a.routes[i].Method == http.MethodPost)
+	}
 	return a, nil
+}
+
+// guard wraps a route's handler with what every route does first: the
+// request's deadline (Config.RequestTimeout), and, on a route that reads a
+// body, the refusal of a request with more than one Content-Type header,
+// which frameworks read differently (Fiber the last, net/http and Echo the
+// first).
+func (a *API) guard(h func(context.Context, Request) Response, readsBody bool) func(context.Context, Request) Response {
+	return func(ctx context.Context, req Request) Response {
+		if readsBody && req.Header != nil && len(req.Header("Content-Type")) > 1 {
+			return problem(http.StatusBadRequest, "the request has more than one Content-Type header")
+		}
+		if a.timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, a.timeout)
+			defer cancel()
+		}
+		resp := h(ctx, req)
+		if resp.Header.RetryAfter != "" && a.hold > 0 {
+			holdRefusal(ctx, a.hold)
+		}
+		return resp
+	}
+}
+
+// holdRefusal waits d, or until ctx ends, before a refusal that asks the
+// client to retry later is sent (see Config.RefusalHold).
+func holdRefusal(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // Routes returns the contract's routes, to be mounted by an adapter.

@@ -55,6 +55,39 @@ func (c clientResolver) client(req Request) string {
 	return clientKey(peer)
 }
 
+// proxyHeaders are the headers by which a proxy relays another client's
+// request. A loopback peer that sends one of them (and is not a trusted
+// proxy) is relaying a client that may be anywhere.
+var proxyHeaders = []string{"X-Forwarded-For", "X-Real-Ip", "Forwarded", "X-Forwarded-Host", "Via"}
+
+// remote reports whether req may come from another machine than the
+// server's (see usecase.LoginRequest.Remote). It is local only from a
+// loopback peer that relays nobody: no proxy header, or, if the peer is a
+// trusted proxy, a forwarded client that is itself a loopback address. A
+// peer address that does not parse (a Unix socket) counts as remote.
+func (c clientResolver) remote(req Request) bool {
+	peer, ok := parseAddr(req.RemoteAddr)
+	if !ok || !peer.IsLoopback() {
+		return true
+	}
+	if req.Header == nil {
+		return false
+	}
+	if c.isTrusted(peer) {
+		if values := req.Header(c.header); len(values) > 0 {
+			if ip, ok := c.forwarded(values); ok {
+				return !ip.IsLoopback()
+			}
+			// Every hop a trusted proxy: the request started on one.
+			return !c.onlyProxies(values)
+		}
+	}
+	if len(req.Header(c.header)) > 0 {
+		return true
+	}
+	return slices.ContainsFunc(proxyHeaders, func(h string) bool { return len(req.Header(h)) > 0 })
+}
+
 func (c clientResolver) isTrusted(ip netip.Addr) bool {
 	return slices.ContainsFunc(c.trusted, func(p netip.Prefix) bool { return p.Contains(ip) })
 }
@@ -84,6 +117,22 @@ func (c clientResolver) forwarded(values []string) (netip.Addr, bool) {
 		}
 	}
 	return netip.Addr{}, false
+}
+
+// onlyProxies reports whether the X-Forwarded-For values name trusted
+// proxies only.
+func (c clientResolver) onlyProxies(values []string) bool {
+	if !c.xff {
+		return false
+	}
+	for _, v := range values {
+		for _, hop := range strings.Split(v, ",") {
+			if ip, ok := parseAddr(hop); !ok || !c.isTrusted(ip) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // parseAddr parses an IP address with or without a port, unmapping

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/netip"
+	"time"
 
 	"github.com/authadmin/authadmin/transport/httpapi/openapi"
 
@@ -31,6 +32,13 @@ const (
 	// DefaultClientIPHeader is the header read for the client's address
 	// when the connection comes from one of Config.TrustedProxies.
 	DefaultClientIPHeader = "X-Forwarded-For"
+	// DefaultRequestTimeout is how long an auth route may take before its
+	// context is cancelled (8 s): under the example servers' 10 s write
+	// timeout, so that the 503 it then answers still reaches the client.
+	DefaultRequestTimeout = 8 * time.Second
+	// DefaultRefusalHold is how long a 429 or 503 that asks the client to
+	// retry later is held before it is sent (1 s).
+	DefaultRefusalHold = time.Second
 )
 
 // Config configures the HTTP layer shared by the transports.
@@ -71,6 +79,22 @@ type Config struct {
 	// swagger-ui.css and swagger-ui-bundle.js (default
 	// DefaultSwaggerUIAssets). Serve the files yourself to avoid the CDN.
 	SwaggerUIAssets string
+	// RequestTimeout bounds each auth route (default DefaultRequestTimeout):
+	// the context the route's use case gets is cancelled when it passes,
+	// as well as when the client goes away (every transport gives the
+	// routes a context that ends with the client's connection), and a
+	// route that runs out of time answers 503 with Retry-After. Keep it
+	// under the server's write timeout. Negative: no deadline of its own.
+	RequestTimeout time.Duration
+	// RefusalHold is how long an auth route holds a 429 or 503 with
+	// Retry-After before sending it (default DefaultRefusalHold; never
+	// longer than the Retry-After itself, which is at least a second, so a
+	// client that honours it loses nothing). A client that floods without
+	// waiting, as scripts do, then sends one request per hold per
+	// connection instead of thousands a second, and the CPU it would take
+	// answering them stays with the requests that get through. Negative:
+	// answer at once.
+	RefusalHold time.Duration
 	// Logger receives the causes of 500 responses (default slog.Default()).
 	Logger *slog.Logger
 }

@@ -32,7 +32,13 @@ func (a *API) addDocs(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	html := Response{Status: http.StatusOK, Header: Header{ContentType: "text/html; charset=utf-8"}, Body: page}
+	// The page takes an administrator's password: no other site may frame
+	// it (clickjacking).
+	html := Response{Status: http.StatusOK, Header: Header{
+		ContentType:           "text/html; charset=utf-8",
+		ContentSecurityPolicy: "frame-ancestors 'none'",
+		FrameOptions:          "DENY",
+	}, Body: page}
 	a.routes = append(a.routes, Route{Method: http.MethodGet, Path: a.prefix + "/docs", Handle: func(context.Context, Request) Response { return html }})
 	return nil
 }

@@ -81,6 +81,8 @@ func (a *API) register(ctx context.Context, req Request) Response {
 	if in.Password == nil {
 		return missing("password")
 	}
+	// The client throttles registrations (usecase.Config.Registrations).
+	ctx = usecase.WithClient(ctx, a.clients.client(req))
 	u, err := a.svc.Register(ctx, *in.Email, *in.Password)
 	if err != nil {
 		return a.fail(ctx, err)
@@ -128,7 +130,12 @@ func (a *API) login(ctx context.Context, req Request) Response {
 	default:
 		return problem(http.StatusUnsupportedMediaType, "the request body must be application/x-www-form-urlencoded or application/json")
 	}
-	tok, err := a.svc.Login(ctx, usecase.LoginRequest{Email: email, Password: password, Client: a.clients.client(req)})
+	tok, err := a.svc.Login(ctx, usecase.LoginRequest{
+		Email:    email,
+		Password: password,
+		Client:   a.clients.client(req),
+		Remote:   a.clients.remote(req),
+	})
 	if err != nil {
 		return a.fail(ctx, err)
 	}

@@ -35,7 +35,7 @@ func cheapHasher(t testing.TB) *bcrypthash.Hasher {
 // testCodec is the codec newAPI uses.
 func testCodec(t testing.TB) *jwtcodec.Codec {
 	t.Helper()
-	c, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("0123456789abcdef0123456789abcdef"), Logger: slog.New(slog.DiscardHandler)})
+	c, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("2VE10E8jbzJzo8EcH7bN8Ghc8hHlHWflkHKhc5qw"), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestLoginThrottled(t *testing.T) {
 		for _, asJSON := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%v json=%v", tc.wait, asJSON), func(t *testing.T) {
 				limiter := &fixedLimiter{wait: tc.wait}
-				api := apiOn(t, newService(t, usecase.Config{Limiter: limiter}), httpapi.Config{})
+				api := apiOn(t, newService(t, usecase.Config{Limiter: limiter}), httpapi.Config{RefusalHold: -1})
 				resp := route(t, api, "POST", "/auth/login")(context.Background(),
 					loginRequest("Boss@Example.com", "boss-password-1", "192.0.2.10:40000", asJSON))
 				checkProblem(t, "throttled login", resp, http.StatusTooManyRequests)
@@ -288,10 +288,37 @@ func (h *blockingHasher) Compare(ctx context.Context, hash, password string) err
 // logins (and registrations) that wait HashWait for it get a 503 problem
 // document with Retry-After 1, and that the login holding the slot then
 // completes.
+// A refusal with Retry-After is held for RefusalHold before it is
+// returned, unless the request's context ends first; other answers are not
+// held.
+func TestRefusalHold(t *testing.T) {
+	const hold = 300 * time.Millisecond
+	limiter := &fixedLimiter{wait: time.Minute}
+	api := apiOn(t, newService(t, usecase.Config{Limiter: limiter}), httpapi.Config{RefusalHold: hold})
+	login := route(t, api, "POST", "/auth/login")
+	start := time.Now()
+	resp := login(context.Background(), loginRequest("boss@example.com", "boss-password-1", "192.0.2.10:40000", false))
+	if took := time.Since(start); resp.Status != http.StatusTooManyRequests || took < hold {
+		t.Fatalf("throttled login: status %d after %v; want 429 after at least %v", resp.Status, took, hold)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	resp = login(ctx, loginRequest("boss@example.com", "boss-password-1", "192.0.2.10:40000", false))
+	if took := time.Since(start); resp.Status != http.StatusTooManyRequests || took >= hold {
+		t.Fatalf("throttled login whose client went away: status %d after %v; want 429 before the hold of %v", resp.Status, took, hold)
+	}
+	start = time.Now()
+	resp = login(context.Background(), loginRequest("boss@example.com", "", "192.0.2.10:40000", false))
+	if took := time.Since(start); resp.Header.RetryAfter == "" && took >= hold {
+		t.Fatalf("a %d without Retry-After was held %v", resp.Status, took)
+	}
+}
+
 func TestLoginOverloaded(t *testing.T) {
 	hasher := &blockingHasher{PasswordHasher: cheapHasher(t), entered: make(chan struct{}, 8), release: make(chan struct{})}
 	svc := newService(t, usecase.Config{Hasher: hasher, HashConcurrency: 1, HashWait: 10 * time.Millisecond})
-	api := apiOn(t, svc, httpapi.Config{})
+	api := apiOn(t, svc, httpapi.Config{RefusalHold: -1})
 	login := route(t, api, "POST", "/auth/login")
 
 	first := make(chan httpapi.Response, 1)

@@ -26,16 +26,17 @@ var statusText = map[int]string{
 	http.StatusUnprocessableEntity:   "Well-formed but invalid or missing values",
 	http.StatusTooManyRequests:       "Too many failed password checks; retry after Retry-After seconds, whatever the password",
 	http.StatusInternalServerError:   "Server-side failure (the cause is logged, never sent)",
-	http.StatusServiceUnavailable:    "Too many password checks at once; retry after Retry-After seconds",
+	http.StatusServiceUnavailable:    "The user store did not answer in time, or the request ran out of time; retry after Retry-After seconds",
 }
 
 // problemResponses returns problem-document responses for statuses, plus
-// the 500 any route may answer. details overrides the description of a
+// the 500 and the 503 (a store that does not answer, a request out of
+// time) any route may answer. details overrides the description of a
 // status. (A 431 is the HTTP server's, before any route runs, and net/http
 // answers it in plain text: it is not the operations' to declare.)
 func problemResponses(details map[int]string, statuses ...int) map[string]*openapi.Response {
 	out := make(map[string]*openapi.Response)
-	for _, status := range append(statuses, http.StatusInternalServerError) {
+	for _, status := range append(statuses, http.StatusInternalServerError, http.StatusServiceUnavailable) {
 		desc := statusText[status]
 		if d, ok := details[status]; ok {
 			desc = d
@@ -51,6 +52,9 @@ func problemResponses(details map[int]string, statuses ...int) map[string]*opena
 	}
 	return out
 }
+
+// busy describes the 503 of the routes that hash a password.
+const busy = "Too many password checks at once (or this client's share of them), the user store did not answer in time, or the request ran out of time; retry after Retry-After seconds"
 
 // withSuccess adds the success response to responses.
 func withSuccess(responses map[string]*openapi.Response, status int, r *openapi.Response) map[string]*openapi.Response {
@@ -70,7 +74,9 @@ func (a *API) registerOp() *openapi.Operation {
 		Responses: withSuccess(problemResponses(map[int]string{
 			http.StatusConflict:            "The email is already registered (in any letter case)",
 			http.StatusUnprocessableEntity: "Invalid email, or a password outside the policy (at least 8 characters, at most 72 bytes by default)",
-		}, 400, 409, 413, 415, 422, 503), http.StatusCreated, &openapi.Response{Description: "The new, pending account", Content: jsonContent(ref("User"))}),
+			http.StatusTooManyRequests:     "Too many registrations from this address (or from all addresses together); retry after Retry-After seconds",
+			http.StatusServiceUnavailable:  busy,
+		}, 400, 409, 413, 415, 422, 429, 503), http.StatusCreated, &openapi.Response{Description: "The new, pending account", Content: jsonContent(ref("User"))}),
 	}
 }
 
@@ -82,9 +88,10 @@ func (a *API) loginOp() *openapi.Operation {
 			contentTypeJSON:                     {Schema: ref("LoginJSON")},
 		}},
 		Responses: withSuccess(problemResponses(map[int]string{
-			http.StatusBadRequest:   "Malformed body, or a grant_type other than password",
-			http.StatusUnauthorized: "Wrong email or password (the same answer for both)",
-			http.StatusForbidden:    "Right password, but the account awaits approval or was rejected",
+			http.StatusBadRequest:         "Malformed body, or a grant_type other than password",
+			http.StatusUnauthorized:       "Wrong email or password (the same answer for both)",
+			http.StatusForbidden:          "Right password, but the account awaits approval or was rejected, or it is the built-in default admin password sent from another machine than the server's",
+			http.StatusServiceUnavailable: busy,
 		}, 400, 401, 403, 413, 415, 422, 429, 503), http.StatusOK, &openapi.Response{
 			Description: "The access token (Cache-Control: no-store)",
 			Headers: map[string]openapi.Header{
@@ -112,6 +119,7 @@ func (a *API) changePasswordOp() *openapi.Operation {
 		Responses: withSuccess(problemResponses(map[int]string{
 			http.StatusBadRequest:          "Malformed body, or the current password is wrong",
 			http.StatusUnprocessableEntity: "The new password fails the policy, or a field is missing",
+			http.StatusServiceUnavailable:  busy,
 		}, 400, 401, 413, 415, 422, 429, 503), http.StatusNoContent, &openapi.Response{Description: "Changed"}),
 	}
 }

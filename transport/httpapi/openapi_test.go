@@ -79,13 +79,13 @@ func TestOpenAPIOperations(t *testing.T) {
 		secured      bool
 		statuses     []string
 	}{
-		{"POST", "/auth/register", false, []string{"201", "400", "409", "413", "415", "422", "500", "503"}},
+		{"POST", "/auth/register", false, []string{"201", "400", "409", "413", "415", "422", "429", "500", "503"}},
 		{"POST", "/auth/login", false, []string{"200", "400", "401", "403", "413", "415", "422", "429", "500", "503"}},
-		{"GET", "/auth/me", true, []string{"200", "401", "500"}},
+		{"GET", "/auth/me", true, []string{"200", "401", "500", "503"}},
 		{"POST", "/auth/change-password", true, []string{"204", "400", "401", "413", "415", "422", "429", "500", "503"}},
-		{"GET", "/auth/pending", true, []string{"200", "401", "403", "422", "500"}},
-		{"POST", "/auth/approve", true, []string{"200", "400", "401", "403", "404", "413", "415", "422", "500"}},
-		{"POST", "/auth/reject", true, []string{"200", "400", "401", "403", "404", "409", "413", "415", "422", "500"}},
+		{"GET", "/auth/pending", true, []string{"200", "401", "403", "422", "500", "503"}},
+		{"POST", "/auth/approve", true, []string{"200", "400", "401", "403", "404", "413", "415", "422", "500", "503"}},
+		{"POST", "/auth/reject", true, []string{"200", "400", "401", "403", "404", "409", "413", "415", "422", "500", "503"}},
 	} {
 		op := doc.Operation(tc.method, tc.path)
 		if op == nil {

@@ -24,12 +24,14 @@ type Response struct {
 
 // Header is the set of response headers the auth routes use.
 type Header struct {
-	ContentType     string // Content-Type
-	CacheControl    string // Cache-Control
-	Pragma          string // Pragma
-	WWWAuthenticate string // WWW-Authenticate
-	RetryAfter      string // Retry-After
-	Allow           string // Allow
+	ContentType           string // Content-Type
+	CacheControl          string // Cache-Control
+	Pragma                string // Pragma
+	WWWAuthenticate       string // WWW-Authenticate
+	RetryAfter            string // Retry-After
+	Allow                 string // Allow
+	ContentSecurityPolicy string // Content-Security-Policy
+	FrameOptions          string // X-Frame-Options
 }
 
 // Each calls f for every header that is set, with its canonical name.
@@ -41,6 +43,8 @@ func (h Header) Each(f func(name, value string)) {
 		{"Www-Authenticate", h.WWWAuthenticate},
 		{"Retry-After", h.RetryAfter},
 		{"Allow", h.Allow},
+		{"Content-Security-Policy", h.ContentSecurityPolicy},
+		{"X-Frame-Options", h.FrameOptions},
 	} {
 		if kv[1] != "" {
 			f(kv[0], kv[1])
@@ -131,8 +135,24 @@ func (a *API) fail(ctx context.Context, err error) Response {
 		return problem(http.StatusForbidden, "change the default admin password first: POST "+a.prefix+"/change-password")
 	case errors.Is(err, domain.ErrTooManyAttempts):
 		return retryLater(http.StatusTooManyRequests, "too many failed attempts; try again later", err)
+	case errors.Is(err, domain.ErrTooManyRegistrations):
+		return retryLater(http.StatusTooManyRequests, "too many registrations from this address; try again later", err)
 	case errors.Is(err, domain.ErrOverloaded):
 		return retryLater(http.StatusServiceUnavailable, "too many password checks at once; try again later", err)
+	case errors.Is(err, domain.ErrStoreUnavailable):
+		a.log.WarnContext(ctx, "httpapi: the user store did not answer", "error", err)
+		return retryLater(http.StatusServiceUnavailable, "the service is temporarily unavailable; try again later", err)
+	case errors.Is(err, domain.ErrDefaultPasswordRemote):
+		return problem(http.StatusForbidden, "the built-in default admin password works only from the server's own machine until it is changed: "+
+			"log in from there and change it, or start the server with another admin password")
+	case errors.Is(err, context.DeadlineExceeded):
+		// The request's own time (Config.RequestTimeout) ran out.
+		a.log.WarnContext(ctx, "httpapi: request ran out of time", "error", err)
+		return retryLater(http.StatusServiceUnavailable, "the request took too long; try again later", err)
+	case errors.Is(err, context.Canceled):
+		// The client went away (or the server is shutting down): nobody
+		// reads this answer, and it is no server failure.
+		return retryLater(http.StatusServiceUnavailable, "the request was cancelled", err)
 	}
 	for _, e := range errorStatus {
 		if errors.Is(err, e.err) {
