@@ -2,13 +2,16 @@ package fiberauth_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -29,7 +32,7 @@ func newExampleService() *usecase.Service {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("an-example-key-of-32-bytes-long!"), Logger: quiet})
+	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("Xk7pQ2vN9sL4wT8mR1cB6yH3fJ0dZ5gA"), Logger: quiet})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -129,4 +132,50 @@ func ExampleAuth_Mount() {
 	fmt.Println(resp.StatusCode)
 	// Output:
 	// 401
+}
+
+// The handlers after RequireLogin get, as c.UserContext(), a context that
+// is cancelled when the client goes away (with ErrClientGone as its cause),
+// when the server shuts down, and when the handler returns, as net/http's
+// r.Context() is: pass it on to whatever the handler waits for.
+func ExampleAuth_RequireLogin_cancellation() {
+	svc := newExampleService()
+	app := fiber.New(fiberauth.AppConfig(fiber.Config{DisableStartupMessage: true}))
+	auth, err := fiberauth.Setup(app, httpapi.Config{Service: svc})
+	if err != nil {
+		log.Fatal(err)
+	}
+	gone := make(chan error, 1)
+	app.Get("/report", auth.RequireLogin(), func(c *fiber.Ctx) error {
+		ctx := c.UserContext()
+		select {
+		case <-time.After(time.Minute): // a slow report
+			return c.SendString("the report")
+		case <-ctx.Done():
+			gone <- context.Cause(ctx)
+			return ctx.Err()
+		}
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	defer func() { _ = app.Shutdown() }()
+
+	tok, err := svc.Login(context.Background(), usecase.LoginRequest{Email: "boss@example.com", Password: "boss-password-1"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// A client that asks for the report and hangs up before the answer.
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Fprintf(conn, "GET /report HTTP/1.1\r\nHost: shop\r\nAuthorization: Bearer %s\r\n\r\n", tok.AccessToken)
+	_ = conn.Close()
+
+	fmt.Println(errors.Is(<-gone, fiberauth.ErrClientGone))
+	// Output:
+	// true
 }

@@ -37,14 +37,42 @@
 // which does not decode bodies either. Fiber's own fiber.Config.BodyLimit
 // (default 4 MiB) still applies before the routes run; a body over it gets
 // Fiber's 413, one under it but over MaxBodyBytes the contract's 413.
+//
+// # Request context
+//
+// fasthttp cancels nothing per request: c.UserContext() is
+// context.Background() unless something set it, and fasthttp's
+// RequestCtx.Done closes only when the server shuts down. So this package
+// makes the context the auth routes and the token check run under, and
+// that the handlers after RequireLogin and RequireAdmin get as
+// c.UserContext(), the way net/http makes r.Context(): derived from
+// c.UserContext() (its values and deadline are kept), it is cancelled
+//
+//   - when the client closes its connection (cause ErrClientGone),
+//   - when the server shuts down (cause ErrServerShutdown),
+//   - and when the middleware or route returns (context.Canceled), so a
+//     goroutine must not keep using it after that, as with net/http.
+//
+// The client's connection is watched on Unix systems, for TCP and Unix
+// socket connections, also under TLS (see ErrClientGone for the limits);
+// elsewhere, and for other connections, only the last two apply. Nothing
+// is watched until the context's Done is called (by the handler, or by
+// context.WithTimeout and the like deriving a context from it, as the auth
+// routes do), and the connection only from the next sweep of a goroutine
+// that runs every 50 ms while such requests are in flight: a protected
+// route that never waits on its context, or answers quickly, does not pay
+// for the watch, and a client gone or a shutdown is seen within 50 ms.
+// Until Done is called, Err does not report a client gone or a shutdown.
 package fiberauth
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/transport/httpapi"
@@ -93,7 +121,8 @@ func ErrorHandler(c *fiber.Ctx, err error) error {
 
 // Auth serves the auth routes and the middleware of one configuration.
 type Auth struct {
-	api *httpapi.API
+	api     *httpapi.API
+	watches *watchQueue
 }
 
 // New returns an Auth for cfg (see httpapi.Config).
@@ -102,7 +131,7 @@ func New(cfg httpapi.Config) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Auth{api: api}, nil
+	return &Auth{api: api, watches: new(watchQueue)}, nil
 }
 
 // Setup is New followed by Mount: the one call that adds authentication to
@@ -122,7 +151,9 @@ func Setup(r fiber.Router, cfg httpapi.Config) (*Auth, error) {
 func (a *Auth) Mount(r fiber.Router) {
 	for _, route := range a.api.Routes() {
 		r.Add(route.Method, route.Path, func(c *fiber.Ctx) error {
-			return write(c, route.Handle(c.UserContext(), request(c)))
+			ctx := newRequestContext(c, a.watches)
+			defer ctx.end()
+			return write(c, route.Handle(ctx, request(c)))
 		})
 	}
 	// Any other method on these paths: a 405 problem document. Fiber
@@ -141,12 +172,18 @@ func (a *Auth) OpenAPI() *openapi.Document { return a.api.OpenAPI() }
 // bearer token, storing the principal in the request's locals (see
 // PrincipalFrom and ClaimsFrom), and answers others with 401 and
 // WWW-Authenticate without calling the next handler.
+//
+// The next handlers see, as c.UserContext(), the request context described
+// in the package documentation; the previous user context is restored
+// when they return.
 func (a *Auth) RequireLogin() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if _, ok := a.login(c); !ok {
+		ctx := newRequestContext(c, a.watches)
+		defer ctx.end()
+		if _, ok := a.login(ctx, c); !ok {
 			return nil
 		}
-		return c.Next()
+		return next(c, ctx)
 	}
 }
 
@@ -155,24 +192,36 @@ func (a *Auth) RequireLogin() fiber.Handler {
 // is not an administrator gets 403.
 func (a *Auth) RequireAdmin() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, ok := a.login(c)
+		ctx := newRequestContext(c, a.watches)
+		defer ctx.end()
+		p, ok := a.login(ctx, c)
 		if !ok {
 			return nil
 		}
 		if resp, ok := a.api.RequireAdmin(p); !ok {
 			return write(c, resp)
 		}
-		return c.Next()
+		return next(c, ctx)
 	}
 }
 
-// login authenticates c's bearer token. On success it stores the principal
-// in c's locals; otherwise it writes the 401 and reports false.
-func (a *Auth) login(c *fiber.Ctx) (usecase.Principal, bool) {
+// next calls the next handlers of c with ctx as their user context, and
+// restores c's user context (ctx's parent) when they return: ctx ends when
+// the middleware returns, and the handlers before it (a logger, a
+// recovery middleware) keep the context they had.
+func next(c *fiber.Ctx, ctx *requestContext) error {
+	c.SetUserContext(ctx)
+	defer c.SetUserContext(ctx.parent)
+	return c.Next()
+}
+
+// login authenticates c's bearer token under ctx. On success it stores the
+// principal in c's locals; otherwise it writes the 401 and reports false.
+func (a *Auth) login(ctx context.Context, c *fiber.Ctx) (usecase.Principal, bool) {
 	// The header value is backed by fasthttp's request buffer, reused for
 	// the next request: Authenticate copies what it keeps (the token, on
 	// first sight), so the value is not copied on every request here.
-	p, resp, ok := a.api.Authenticate(c.UserContext(), c.Get(fiber.HeaderAuthorization))
+	p, resp, ok := a.api.Authenticate(ctx, c.Get(fiber.HeaderAuthorization))
 	if !ok {
 		_ = write(c, resp)
 		return usecase.Principal{}, false
@@ -223,14 +272,45 @@ func request(c *fiber.Ctx) httpapi.Request {
 		// fiber.Config.ProxyHeader: httpapi.Config.TrustedProxies decides
 		// when a proxy header counts.
 		RemoteAddr: c.Context().RemoteAddr().String(),
-		Header: func(name string) []string {
-			var values []string
-			for _, v := range c.Request().Header.PeekAll(name) {
-				values = append(values, string(v))
-			}
-			return values
-		},
+		Header:     func(name string) []string { return headerValues(&c.Request().Header, name) },
 	}
+}
+
+// headerValues returns every value of the request header name, one per
+// header line the client sent, in order.
+//
+// fasthttp keeps Content-Type, Host and User-Agent in one field each, the
+// last line sent winning, so PeekAll returns at most one value for them;
+// a request with two Content-Type lines, which net/http and Echo hand on
+// as two values (and the core refuses), would look like one. For these
+// headers the raw header block fasthttp sets aside while parsing (empty
+// for a request it did not parse) is scanned for more lines, which costs
+// a scan of the headers only when one of them is asked for.
+func headerValues(h *fasthttp.RequestHeader, name string) []string {
+	if singleValued(name) {
+		var raw []string
+		h.VisitAllInOrder(func(k, v []byte) {
+			if strings.EqualFold(string(k), name) {
+				raw = append(raw, string(v))
+			}
+		})
+		if len(raw) > 1 {
+			return raw
+		}
+	}
+	var values []string
+	for _, v := range h.PeekAll(name) {
+		values = append(values, string(v))
+	}
+	return values
+}
+
+// singleValued reports whether fasthttp keeps the request header name in a
+// field of its own, holding one value (see fasthttp's RequestHeader.PeekAll).
+func singleValued(name string) bool {
+	return strings.EqualFold(name, fiber.HeaderContentType) ||
+		strings.EqualFold(name, fiber.HeaderHost) ||
+		strings.EqualFold(name, fiber.HeaderUserAgent)
 }
 
 // write sends resp.

@@ -41,7 +41,7 @@ func newService(t *testing.T) *usecase.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("fiberauth-test-hs256-secret-0123456789"), Logger: quiet})
+	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("q3V9xY2pL8mK4tR7wZ1nB6cD0fH5jS2a"), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,5 +308,40 @@ func TestAppConfigErrorHandler(t *testing.T) {
 		if resp.StatusCode != want || resp.Header.Get("Content-Type") != "application/problem+json" || strings.Contains(string(body), "10.1.2.3") {
 			t.Errorf("GET %s: %d %q %s; want %d, a problem document without the cause", path, resp.StatusCode, resp.Header.Get("Content-Type"), body, want)
 		}
+	}
+}
+
+// TestDuplicateContentType checks that a request with two Content-Type
+// headers reaches the shared core as such, which refuses it with 400 (Fiber
+// alone would read the last one).
+func TestDuplicateContentType(t *testing.T) {
+	app := newApp()
+	if _, err := fiberauth.Setup(app, httpapi.Config{Service: newService(t)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name         string
+		contentTypes []string
+		want         int
+	}{
+		{"one", []string{"application/json"}, http.StatusOK},
+		{"two, JSON last", []string{"text/plain", "application/json"}, http.StatusBadRequest},
+		{"two, JSON first", []string{"application/json", "text/plain"}, http.StatusBadRequest},
+		{"two the same", []string{"application/json", "application/json"}, http.StatusBadRequest},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/auth/login",
+				strings.NewReader(`{"email": "`+adminEmail+`", "password": "`+adminPassword+`"}`))
+			req.Header["Content-Type"] = tt.contentTypes
+			resp, err := app.Test(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status %d %s, want %d", resp.StatusCode, body, tt.want)
+			}
+		})
 	}
 }
