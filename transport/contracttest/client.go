@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,6 +43,12 @@ type client struct {
 	header map[string]string
 	// check, if set, sees every exchange (WithExchangeCheck).
 	check func(t *testing.T, ex Exchange)
+	// stuck receives a value as a call of a stuckStore starts hanging,
+	// unstuck its context's error as it ends; stuckAll makes every store
+	// call hang.
+	stuck    <-chan struct{}
+	unstuck  <-chan error
+	stuckAll *atomic.Bool
 }
 
 // from returns a copy of c whose requests carry X-Forwarded-For: addr, for
@@ -353,6 +360,21 @@ func (c *client) rawStatus(method, path, authorization string) (int, error) {
 // that failure instead of the answer.
 func (c *client) rawRequest(method, path, contentType string, body []byte, authorization string) (int, error) {
 	c.t.Helper()
+	var headers []string
+	if contentType != "" {
+		headers = append(headers, "Content-Type: "+contentType)
+	}
+	if authorization != "" {
+		headers = append(headers, "Authorization: "+authorization)
+	}
+	return c.rawHeaders(method, path, headers, body)
+}
+
+// rawHeaders is rawRequest with the header lines given as they are sent
+// ("Name: value"), for requests http.Client would not send as such (a
+// header twice).
+func (c *client) rawHeaders(method, path string, headers []string, body []byte) (int, error) {
+	c.t.Helper()
 	addr := strings.TrimPrefix(c.base, "http://")
 	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
@@ -361,11 +383,8 @@ func (c *client) rawRequest(method, path, contentType string, body []byte, autho
 	defer conn.Close()
 	var head bytes.Buffer
 	fmt.Fprintf(&head, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n", method, path, addr, len(body))
-	if contentType != "" {
-		fmt.Fprintf(&head, "Content-Type: %s\r\n", contentType)
-	}
-	if authorization != "" {
-		fmt.Fprintf(&head, "Authorization: %s\r\n", authorization)
+	for _, h := range headers {
+		head.WriteString(h + "\r\n")
 	}
 	head.WriteString("\r\n")
 	go func() {

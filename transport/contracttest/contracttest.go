@@ -101,6 +101,7 @@ func Run(t *testing.T, name string, start Start, opts ...Option) {
 	t.Run("adversarial tokens", s.adversarialTokens)
 	t.Run("adversarial input", s.adversarialInput)
 	t.Run("adversarial login", s.adversarialLogin)
+	t.Run("availability", s.availability)
 }
 
 // suite is what every group of subtests needs: the transport's name and how

@@ -39,6 +39,14 @@ func (s suite) docs(t *testing.T) {
 				if mt := mediaType(r.header); mt != "text/html" {
 					c.errorf(r, "Content-Type %q, want text/html", r.header.Get("Content-Type"))
 				}
+				// The page takes an administrator's password: no other
+				// site may frame it.
+				if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+					c.errorf(r, "Content-Security-Policy %q, want frame-ancestors 'none'", csp)
+				}
+				if xfo := r.header.Get("X-Frame-Options"); xfo != "DENY" {
+					c.errorf(r, "X-Frame-Options %q, want DENY", xfo)
+				}
 				for _, want := range []string{swaggerUIAssets + "/swagger-ui-bundle.js", swaggerUIAssets + "/swagger-ui.css", "openapi.json", "SwaggerUIBundle("} {
 					if !strings.Contains(string(r.raw), want) {
 						c.errorf(r, "the page does not hold %q", want)

@@ -52,11 +52,10 @@ func (c *offsetClock) freeze() {
 type countingHasher struct {
 	ports.PasswordHasher
 
-	mu       sync.Mutex
-	costs    []int         // cost of the hash of each Compare since reset
-	hold     chan struct{} // non-nil: Compare waits until it is closed
-	entered  chan struct{} // receives one value per held Compare
-	released bool
+	mu      sync.Mutex
+	costs   []int         // cost of the hash of each Compare since reset
+	hold    chan struct{} // non-nil: Compare waits until it is closed
+	entered chan struct{} // receives one value per held Compare
 }
 
 func newCountingHasher(h ports.PasswordHasher) *countingHasher {

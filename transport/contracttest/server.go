@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +36,7 @@ const (
 
 // secret is the HS256 key of every server; the suite signs its own expired
 // tokens with it.
-var secret = []byte("contracttest-fixed-hs256-secret-0123456789")
+var secret = []byte("i23Qi8muDaswHG6V1LxrL9SVMyktw7JdbBiPrVwg")
 
 var discard = slog.New(slog.DiscardHandler)
 
@@ -51,10 +53,25 @@ type options struct {
 	// trustLoopback makes the server trust the suite's connections as a
 	// reverse proxy's, so that X-Forwarded-For names the client.
 	trustLoopback bool
-	// hashSlots and hashWait set the Service's cap on concurrent hashing
-	// (0: the defaults).
-	hashSlots int
-	hashWait  time.Duration
+	// hashSlots, hashWait and hashPerClient set the Service's cap on
+	// concurrent hashing and its fair queue (0: the defaults).
+	hashSlots     int
+	hashWait      time.Duration
+	hashPerClient int
+	// storeTimeout and requestTimeout set the deadlines of one store call
+	// and of one auth route (0: the defaults).
+	storeTimeout   time.Duration
+	requestTimeout time.Duration
+	// stuckStore makes every store call about stuckEmail hang until its
+	// context ends, as a database connection that stopped answering
+	// would; stuck receives a value as each such call starts.
+	stuckStore bool
+	// allowRemoteDefaultAdmin accepts the built-in default admin
+	// password from any client.
+	allowRemoteDefaultAdmin bool
+	// refusalHold holds refusals with Retry-After that long (0: none, so
+	// that the suite's throttling tests run at full speed).
+	refusalHold time.Duration
 	// swaggerUI serves the Swagger UI page, with its assets at
 	// swaggerUIAssets.
 	swaggerUI bool
@@ -66,6 +83,50 @@ const failEmail = "fail@example.com"
 // failCause is the cause of a failingStore's errors: it must reach the
 // log, never a response.
 const failCause = "dial tcp 10.1.2.3:5432: connection refused"
+
+// stuckEmail is the address a stuckStore hangs on.
+const stuckEmail = "stuck@example.com"
+
+// stuckStore wraps a store and makes every call about stuckEmail (every
+// call, once all is set) hang until its context ends, then fail with the
+// context's error, as a call on a database connection that stopped
+// answering does once its deadline passes.
+type stuckStore struct {
+	ports.UserRepository
+	all     *atomic.Bool
+	entered chan<- struct{} // a value as each hung call starts
+	left    chan<- error    // the context's error as each hung call ends
+}
+
+func (s stuckStore) hang(ctx context.Context, email string) error {
+	if domain.EmailKey(email) != stuckEmail && !s.all.Load() {
+		return nil
+	}
+	select {
+	case s.entered <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	select {
+	case s.left <- ctx.Err():
+	default:
+	}
+	return fmt.Errorf("store: read from 10.1.2.3:5432: %w", ctx.Err())
+}
+
+func (s stuckStore) FindByEmail(ctx context.Context, email string) (domain.User, error) {
+	if err := s.hang(ctx, email); err != nil {
+		return domain.User{}, err
+	}
+	return s.UserRepository.FindByEmail(ctx, email)
+}
+
+func (s stuckStore) Create(ctx context.Context, u domain.User) error {
+	if err := s.hang(ctx, u.Email); err != nil {
+		return err
+	}
+	return s.UserRepository.Create(ctx, u)
+}
 
 // failingStore wraps a store and fails every call about failEmail.
 type failingStore struct {
@@ -101,6 +162,10 @@ func (s suite) server(t *testing.T, o options) *client {
 	if o.failingStore {
 		store = failingStore{store}
 	}
+	stuck, unstuck, stuckAll := make(chan struct{}, 16), make(chan error, 16), new(atomic.Bool)
+	if o.stuckStore {
+		store = stuckStore{UserRepository: store, all: stuckAll, entered: stuck, left: unstuck}
+	}
 	bcryptHasher, err := bcrypthash.New(hashCost, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(discard))
 	if err != nil {
 		t.Fatalf("%s: setup: bcrypthash.New: %v", s.name, err)
@@ -113,14 +178,17 @@ func (s suite) server(t *testing.T, o options) *client {
 		t.Fatalf("%s: setup: jwtcodec.New: %v", s.name, err)
 	}
 	cfg := usecase.Config{
-		Users:           store,
-		Hasher:          hasher,
-		Tokens:          tokens,
-		ClaimsHook:      companyHook,
-		Logger:          slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:             clock.now,
-		HashConcurrency: o.hashSlots,
-		HashWait:        o.hashWait,
+		Users:                   store,
+		Hasher:                  hasher,
+		Tokens:                  tokens,
+		ClaimsHook:              companyHook,
+		Logger:                  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:                     clock.now,
+		HashConcurrency:         o.hashSlots,
+		HashWait:                o.hashWait,
+		HashQueuePerClient:      o.hashPerClient,
+		StoreTimeout:            o.storeTimeout,
+		AllowRemoteDefaultAdmin: o.allowRemoteDefaultAdmin,
 	}
 	if !o.defaultAdmin {
 		cfg.AdminEmail, cfg.AdminPassword = adminEmail, adminPassword
@@ -134,10 +202,12 @@ func (s suite) server(t *testing.T, o options) *client {
 	}
 	hasher.reset() // New and EnsureAdmin hashed
 	hcfg := httpapi.Config{
-		Service:      svc,
-		Prefix:       o.prefix,
-		MaxBodyBytes: o.maxBodyBytes,
-		Logger:       cfg.Logger,
+		Service:        svc,
+		Prefix:         o.prefix,
+		MaxBodyBytes:   o.maxBodyBytes,
+		RequestTimeout: o.requestTimeout,
+		RefusalHold:    cmp.Or(o.refusalHold, -1), // answer at once unless a test checks the hold
+		Logger:         cfg.Logger,
 	}
 	if o.swaggerUI {
 		hcfg.SwaggerUI, hcfg.SwaggerUIAssets = true, swaggerUIAssets
@@ -154,17 +224,20 @@ func (s suite) server(t *testing.T, o options) *client {
 	// connection, including one the client dialled but never used.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	c := &client{
-		t:       t,
-		name:    s.name,
-		base:    base,
-		prefix:  cmp.Or(o.prefix, httpapi.DefaultPrefix),
-		http:    &http.Client{Timeout: 10 * time.Second, Transport: transport},
-		tokens:  tokens,
-		hasher:  hasher,
-		clock:   clock,
-		logs:    logs,
-		secrets: newSecrets(userPassword, adminPassword, usecase.DefaultAdminPassword, string(secret)),
-		check:   s.check,
+		t:        t,
+		name:     s.name,
+		base:     base,
+		prefix:   cmp.Or(o.prefix, httpapi.DefaultPrefix),
+		http:     &http.Client{Timeout: 10 * time.Second, Transport: transport},
+		tokens:   tokens,
+		hasher:   hasher,
+		clock:    clock,
+		logs:     logs,
+		secrets:  newSecrets(userPassword, adminPassword, usecase.DefaultAdminPassword, string(secret)),
+		check:    s.check,
+		stuck:    stuck,
+		unstuck:  unstuck,
+		stuckAll: stuckAll,
 	}
 	t.Cleanup(transport.CloseIdleConnections)
 	t.Cleanup(c.checkLogs)
