@@ -14,14 +14,16 @@ func ParseURLForTest(raw string) (engineName, path, pgURL string, err error) {
 }
 
 // StatementsForTest returns the SQL the store runs, by name: find
-// (FindByEmail), insert (Create, EnsureAdmin), update and revision (Update)
-// and listPending (ListPending).
+// (FindByEmail), insert (Create), ensureAdmin (EnsureAdmin), update and mark
+// (Update, and any write whose outcome is unknown) and listPending
+// (ListPending).
 func (s *Store) StatementsForTest() map[string]string {
 	return map[string]string{
 		"find":        s.sql.find,
 		"insert":      s.sql.insert,
+		"ensureAdmin": s.sql.ensureAdmin,
 		"update":      s.sql.update,
-		"revision":    s.sql.revision,
+		"mark":        s.sql.mark,
 		"listPending": s.sql.listPending,
 	}
 }

@@ -5,9 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -21,6 +19,7 @@ import (
 	"github.com/authadmin/authadmin/adapters/bunstore"
 	"github.com/authadmin/authadmin/adapters/jwtcodec"
 	"github.com/authadmin/authadmin/domain"
+	"github.com/authadmin/authadmin/internal/faultproxy"
 	"github.com/authadmin/authadmin/ports"
 	"github.com/authadmin/authadmin/usecase"
 )
@@ -34,15 +33,16 @@ func newService(t *testing.T, repo ports.UserRepository) *usecase.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("0123456789abcdef0123456789abcdef"), Logger: discard})
+	codec, err := jwtcodec.New(jwtcodec.Config{Secret: testSecret, Logger: discard})
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc, err := usecase.New(usecase.Config{
 		Users: repo, Hasher: hasher, Tokens: codec, Logger: discard,
 		// These tests load the store, not the hashing cap: every
-		// concurrent registration may wait for a slot.
-		HashQueue: 1000, HashWait: time.Minute,
+		// concurrent registration may wait for a slot, also many for one
+		// account.
+		HashQueue: 1000, HashQueuePerClient: 1000, HashWait: time.Minute,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -236,13 +236,13 @@ func TestPostgresUnreachable(t *testing.T) {
 	})
 	t.Run("after_open", func(t *testing.T) {
 		needPostgres(t)
-		proxy := startProxy(t, pgHostPort(t))
+		proxy := faultproxy.Start(t, pgHostPort(t))
 		table := uniqueTable()
-		s := mustOpen(t, strings.Replace(pg.url, pgHostPort(t), proxy.addr(), 1), bunstore.WithTable(table))
+		s := mustOpen(t, strings.Replace(pg.url, pgHostPort(t), proxy.Addr(), 1), bunstore.WithTable(table))
 		if err := s.Create(ctx, testUser("before@example.com", domain.StatusPending, time.Now())); err != nil {
 			t.Fatalf("Create through the proxy: %v", err)
 		}
-		proxy.cut()
+		proxy.Close() // every connection closed, and no new one accepted
 
 		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
@@ -270,58 +270,6 @@ func pgHostPort(t *testing.T) string {
 		t.Skipf("%s names no host:port to put a proxy in front of", postgresEnv)
 	}
 	return u.Host
-}
-
-// A tcpProxy forwards connections to a server until cut, which closes every
-// connection and refuses new ones: the network between a store and its
-// server going away.
-type tcpProxy struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-	wg    sync.WaitGroup
-}
-
-func startProxy(t *testing.T, target string) *tcpProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &tcpProxy{ln: ln}
-	p.wg.Go(func() {
-		for {
-			client, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			server, err := net.Dial("tcp", target)
-			if err != nil {
-				client.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, client, server)
-			p.mu.Unlock()
-			p.wg.Go(func() { io.Copy(server, client); server.Close() })
-			p.wg.Go(func() { io.Copy(client, server); client.Close() })
-		}
-	})
-	t.Cleanup(p.cut)
-	return p
-}
-
-func (p *tcpProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *tcpProxy) cut() {
-	p.ln.Close()
-	p.mu.Lock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-	p.mu.Unlock()
-	p.wg.Wait()
 }
 
 // TestSQLiteSharedFile writes to one SQLite file through two stores at once,

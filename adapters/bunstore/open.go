@@ -73,7 +73,11 @@ const pgDefaultExecMode = pgx.QueryExecModeSimpleProtocol
 // caller saw succeed survives a crash or power loss), a busy timeout of
 // SQLiteBusyTimeout for other processes, and one writer at a time within the
 // process, so concurrent writers queue instead of failing with "database is
-// locked". The file is created if missing; its directory must exist.
+// locked". The file is created if missing, readable and writable by its
+// owner only (mode 0600: it holds password hashes), and SQLite gives its
+// -wal and -shm files the same mode; its directory must exist. If the file
+// exists with permissions for its group or others, Open logs a warning
+// (see WithLogger) and leaves them as they are.
 //
 // PostgreSQL runs through pgx (database/sql) in the simple-protocol exec
 // mode unless the URL sets default_query_exec_mode: bun writes arguments
@@ -103,6 +107,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	case t.path == "":
 		db, onClose, err = openSQLiteMemory(ctx)
 	default:
+		if err := createPrivateFile(t.path, o.logger); err != nil {
+			return nil, fmt.Errorf("bunstore: open %s: %w%s", t, err, missingDirHint(t))
+		}
 		db, err = openSQLiteFile(t.path)
 	}
 	if err != nil {
@@ -193,6 +200,38 @@ func isBusy(err error) bool {
 		return true
 	}
 	return false
+}
+
+// createPrivateFile creates the SQLite file at path, empty and readable
+// and writable by its owner only (0600), if it does not exist yet. SQLite
+// reads an empty file as an empty database, and gives the -wal and -shm
+// files it makes next to a database the database file's permissions (the
+// pure-Go modernc.org/sqlite too), so all three stay private: they hold
+// password hashes. A file that exists is left as it is, with a warning
+// on log if it, or its -wal or -shm file, is open to its group or others.
+func createPrivateFile(path string, log *slog.Logger) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if runtime.GOOS == "windows" {
+		return nil // permission bits say little there
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if err != nil {
+			continue // the -wal and -shm files come and go
+		}
+		if perm := info.Mode().Perm(); perm&0o077 != 0 {
+			log.Warn("bunstore: the SQLite file holds password hashes but other users than its owner may read or write it; "+
+				"restrict it (chmod 600) together with its -wal and -shm files",
+				"path", p, "mode", perm.String())
+		}
+	}
+	return nil
 }
 
 // openSQLiteFile opens the SQLite file at path with the pragmas of

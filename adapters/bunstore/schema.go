@@ -11,8 +11,10 @@ import (
 
 // SchemaVersion is the schema version this package creates and migrates
 // to. Open and New record it per users table in the table named by
-// VersionTable.
-const SchemaVersion = 2
+// VersionTable. Version 1 made the users table, 2 added the index of the
+// pending listing, and 3 the write_id column (see Store.Create) and the
+// index of administrators (see Store.EnsureAdmin).
+const SchemaVersion = 3
 
 // VersionTable is the table in which bunstore records the schema version of
 // each users table it manages (one row per table name).
@@ -81,6 +83,25 @@ var migrations = []migration{
 			// approved.
 			return []string{`CREATE INDEX ` + quoteIdent(table+"_pending_idx") + ` ON ` + quoteIdent(table) +
 				` (created_at, email) WHERE status = 'pending'`}
+		},
+	},
+	{
+		version:     3,
+		description: "write ids, and an index of administrators",
+		statements: func(_ engine, table string) []string {
+			// write_id holds the random id of the Create, EnsureAdmin or
+			// Update call that last wrote the row, so that a write whose
+			// answer was lost can be recognised as the store's own (see
+			// Store.Create). Rows written before this version have ''. Both
+			// engines add a column with a constant default without
+			// rewriting the table.
+			//
+			// The partial index of administrators makes EnsureAdmin's "is
+			// there any administrator?" a lookup, not a scan of every user.
+			return []string{
+				`ALTER TABLE ` + quoteIdent(table) + ` ADD COLUMN write_id TEXT NOT NULL DEFAULT ''`,
+				`CREATE INDEX ` + quoteIdent(table+"_admin_idx") + ` ON ` + quoteIdent(table) + ` (email) WHERE is_admin`,
+			}
 		},
 	},
 }

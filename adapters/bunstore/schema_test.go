@@ -101,15 +101,16 @@ func indexExists(t *testing.T, db *bun.DB, index string) bool {
 	return n > 0
 }
 
-// version1DDL is the users table as schema version 1 made it, frozen here so
-// that a later edit of migration step 1 cannot go unnoticed: the upgrade
-// test starts from this, not from today's code.
-func version1DDL(engine, table string) []string {
+// oldSchemaDDL returns the statements that make the users table as schema
+// version (1 or 2) made it, frozen here so that a later edit of a migration
+// step cannot go unnoticed: the upgrade test starts from this, not from
+// today's code.
+func oldSchemaDDL(engine, table string, version int) []string {
 	emailType, timeType, tableOptions := `TEXT`, `TIMESTAMP`, ` WITHOUT ROWID`
 	if engine == "postgres" {
 		emailType, timeType, tableOptions = `TEXT COLLATE "C"`, `TIMESTAMPTZ`, ``
 	}
-	return []string{
+	ddl := []string{
 		`CREATE TABLE "` + table + `" (
 	email                ` + emailType + ` NOT NULL PRIMARY KEY,
 	password_hash        TEXT NOT NULL,
@@ -121,73 +122,98 @@ func version1DDL(engine, table string) []string {
 	token_version        BIGINT NOT NULL DEFAULT 0,
 	revision             BIGINT NOT NULL DEFAULT 1
 )` + tableOptions,
+	}
+	if version >= 2 {
+		ddl = append(ddl, `CREATE INDEX "`+table+`_pending_idx" ON "`+table+`" (created_at, email) WHERE status = 'pending'`)
+	}
+	return append(ddl,
 		`CREATE TABLE IF NOT EXISTS bunstore_schema (
 	table_name TEXT NOT NULL PRIMARY KEY,
 	version    INTEGER NOT NULL
 )`,
-		`INSERT INTO bunstore_schema (table_name, version) VALUES ('` + table + `', 1)`,
-	}
+		fmt.Sprintf(`INSERT INTO bunstore_schema (table_name, version) VALUES ('%s', %d)`, table, version))
 }
 
-// TestUpgradeFromVersion1 opens a database made by schema version 1 (no
-// index for the pending listing) holding users, and checks that Open
-// migrates it to SchemaVersion, keeps the users, and records the version.
-func TestUpgradeFromVersion1(t *testing.T) {
-	if bunstore.SchemaVersion != 2 {
+// TestUpgrade opens databases made by every earlier schema version (1: no
+// index for the pending listing; 2: no write ids, no index of
+// administrators) holding users, an administrator among them, and checks
+// that Open migrates them to SchemaVersion, keeps the users, records the
+// version, and that every method works on the migrated table.
+func TestUpgrade(t *testing.T) {
+	if bunstore.SchemaVersion != 3 {
 		t.Fatalf("SchemaVersion is %d: extend this test with a database made by version %d", bunstore.SchemaVersion, bunstore.SchemaVersion-1)
 	}
-	for _, leg := range schemaLegs {
-		t.Run(leg.name, func(t *testing.T) {
-			ctx := context.Background()
-			db, url, table := leg.db(t)
-			for _, stmt := range version1DDL(leg.name, table) {
-				if _, err := db.ExecContext(ctx, stmt); err != nil {
-					t.Fatalf("make a version-1 database: %v", err)
+	for from := 1; from < bunstore.SchemaVersion; from++ {
+		for _, leg := range schemaLegs {
+			t.Run(fmt.Sprintf("from_%d/%s", from, leg.name), func(t *testing.T) {
+				ctx := context.Background()
+				db, url, table := leg.db(t)
+				for _, stmt := range oldSchemaDDL(leg.name, table, from) {
+					if _, err := db.ExecContext(ctx, stmt); err != nil {
+						t.Fatalf("make a version-%d database: %v", from, err)
+					}
 				}
-			}
-			t0 := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC)
-			for i, st := range []domain.Status{domain.StatusPending, domain.StatusApproved, domain.StatusPending} {
-				created := t0.Add(time.Duration(i) * time.Second)
-				_, err := db.NewRaw(`INSERT INTO "`+table+`" (email, password_hash, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-					fmt.Sprintf("old%d@example.com", i), "$2a$12$fixture", string(st), created, created).Exec(ctx)
-				if err != nil {
-					t.Fatalf("insert into the version-1 table: %v", err)
+				t0 := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC)
+				for i, st := range []domain.Status{domain.StatusPending, domain.StatusApproved, domain.StatusPending, domain.StatusApproved} {
+					created := t0.Add(time.Duration(i) * time.Second)
+					_, err := db.NewRaw(`INSERT INTO "`+table+`" (email, password_hash, is_admin, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+						fmt.Sprintf("old%d@example.com", i), "$2a$12$fixture", i == 3, string(st), created, created).Exec(ctx)
+					if err != nil {
+						t.Fatalf("insert into the version-%d table: %v", from, err)
+					}
 				}
-			}
 
-			var logs bytes.Buffer
-			s := mustOpen(t, url, bunstore.WithTable(table), bunstore.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-			if v := schemaVersion(t, db, table); v != bunstore.SchemaVersion {
-				t.Errorf("schema version after Open = %d; want %d", v, bunstore.SchemaVersion)
-			}
-			if !indexExists(t, db, table+"_pending_idx") {
-				t.Error("Open did not add the pending index")
-			}
-			if !strings.Contains(logs.String(), "from_version=1 to_version=2") {
-				t.Errorf("Open logged %q; want a line about the migration from version 1 to 2", logs.String())
-			}
-			list, err := s.ListPending(ctx, 10, 0)
-			if err != nil || len(list) != 2 || list[0].Email != "old0@example.com" || list[1].Email != "old2@example.com" {
-				t.Errorf("ListPending after the upgrade = %v, %v; want old0 and old2", emailsOf(list), err)
-			}
-			u, err := s.FindByEmail(ctx, "OLD1@example.com")
-			if err != nil || u.Status != domain.StatusApproved || u.Revision != 1 || !u.CreatedAt.Equal(t0.Add(time.Second)) {
-				t.Errorf("FindByEmail after the upgrade = %+v, %v", u, err)
-			}
-			u.TokenVersion++
-			if err := s.Update(ctx, u); err != nil {
-				t.Errorf("Update after the upgrade: %v", err)
-			}
+				var logs bytes.Buffer
+				s := mustOpen(t, url, bunstore.WithTable(table), bunstore.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+				if v := schemaVersion(t, db, table); v != bunstore.SchemaVersion {
+					t.Errorf("schema version after Open = %d; want %d", v, bunstore.SchemaVersion)
+				}
+				for _, index := range []string{table + "_pending_idx", table + "_admin_idx"} {
+					if !indexExists(t, db, index) {
+						t.Errorf("Open did not add the index %s", index)
+					}
+				}
+				if want := fmt.Sprintf("from_version=%d to_version=%d", from, bunstore.SchemaVersion); !strings.Contains(logs.String(), want) {
+					t.Errorf("Open logged %q; want a line about the migration (%s)", logs.String(), want)
+				}
+				list, err := s.ListPending(ctx, 10, 0)
+				if err != nil || len(list) != 2 || list[0].Email != "old0@example.com" || list[1].Email != "old2@example.com" {
+					t.Errorf("ListPending after the upgrade = %v, %v; want old0 and old2", emailsOf(list), err)
+				}
+				u, err := s.FindByEmail(ctx, "OLD1@example.com")
+				if err != nil || u.Status != domain.StatusApproved || u.Revision != 1 || !u.CreatedAt.Equal(t0.Add(time.Second)) {
+					t.Errorf("FindByEmail after the upgrade = %+v, %v", u, err)
+				}
+				u.TokenVersion++
+				if err := s.Update(ctx, u); err != nil {
+					t.Errorf("Update after the upgrade: %v", err)
+				}
+				if err := s.Update(ctx, u); !errors.Is(err, domain.ErrConflict) {
+					t.Errorf("Update of a stale revision after the upgrade: %v; want ErrConflict", err)
+				}
+				if err := s.Create(ctx, testUser("new@example.com", domain.StatusPending, t0)); err != nil {
+					t.Errorf("Create after the upgrade: %v", err)
+				}
+				if err := s.Create(ctx, testUser("old0@example.com", domain.StatusPending, t0)); !errors.Is(err, domain.ErrEmailTaken) {
+					t.Errorf("Create of an old user's email after the upgrade: %v; want ErrEmailTaken", err)
+				}
+				// old3 is an administrator: no other is seeded.
+				root := testUser("root@example.com", domain.StatusApproved, t0)
+				root.IsAdmin = true
+				if created, err := s.EnsureAdmin(ctx, root); created || err != nil {
+					t.Errorf("EnsureAdmin after the upgrade, with an old administrator = %v, %v; want false, nil", created, err)
+				}
 
-			// Starting again changes nothing and logs no migration.
-			logs.Reset()
-			if _, err := bunstore.New(ctx, db, bunstore.WithTable(table), bunstore.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))); err != nil {
-				t.Fatalf("New on an up-to-date database: %v", err)
-			}
-			if logs.Len() != 0 {
-				t.Errorf("New on an up-to-date database logged %q", logs.String())
-			}
-		})
+				// Starting again changes nothing and logs no migration.
+				logs.Reset()
+				if _, err := bunstore.New(ctx, db, bunstore.WithTable(table), bunstore.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))); err != nil {
+					t.Fatalf("New on an up-to-date database: %v", err)
+				}
+				if logs.Len() != 0 {
+					t.Errorf("New on an up-to-date database logged %q", logs.String())
+				}
+			})
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,8 +36,12 @@ var tableNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // It is safe for concurrent use.
 //
 // Every method first checks its context and, if it is already done, returns
-// ctx.Err() wrapped without touching the database. Errors begin with
-// "bunstore: " and name the email; they never contain password hashes.
+// ctx.Err() wrapped without touching the database; a call whose context ends
+// while it waits returns soon after, with an error wrapping ctx.Err(). A
+// write whose context ends while its statement runs first looks, for at
+// most a second, whether it was applied (see Create), so it may return that
+// much later. Errors begin with "bunstore: " and name the email; they never
+// contain password hashes.
 type Store struct {
 	db     *bun.DB
 	engine engine
@@ -60,7 +65,10 @@ type Store struct {
 
 // statements are the store's SQL texts, with the table name filled in.
 type statements struct {
-	find, insert, update, revision, listPending string
+	find, insert, ensureAdmin, update, mark, listPending string
+	// pgAdminLock serialises EnsureAdmin calls on PostgreSQL (see
+	// Store.ensureAdminPostgres).
+	pgAdminLock string
 }
 
 // columns lists the users table's columns in the order of userRow's fields.
@@ -72,14 +80,24 @@ func newStatements(table string) statements {
 		find: `SELECT ` + columns + ` FROM ` + t + ` WHERE email = ?`,
 		// ON CONFLICT DO NOTHING makes the uniqueness check and the insert
 		// one step: of racing inserts of one email, one affects a row.
-		insert: `INSERT INTO ` + t + ` (` + columns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (email) DO NOTHING`,
+		insert: `INSERT INTO ` + t + ` (` + columns + `, write_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (email) DO NOTHING`,
+		// As insert, and only if there is no administrator at all (the
+		// admin index makes that a lookup). One statement, so one step on
+		// SQLite; PostgreSQL runs it under a lock, see ensureAdminPostgres.
+		// (The WHERE clause also keeps SQLite from reading ON CONFLICT as
+		// part of a join.)
+		ensureAdmin: `INSERT INTO ` + t + ` (` + columns + `, write_id) SELECT ?, ?, ?, ?, ?, ?, ?, ?, 1, ?
+WHERE NOT EXISTS (SELECT 1 FROM ` + t + ` WHERE is_admin) ON CONFLICT (email) DO NOTHING`,
 		// The revision check and the write are one statement, so no
 		// concurrent update is lost (compare-and-swap).
 		update: `UPDATE ` + t + ` SET password_hash = ?, is_admin = ?, status = ?, must_change_password = ?,
-	created_at = ?, updated_at = ?, token_version = ?, revision = revision + 1
+	created_at = ?, updated_at = ?, token_version = ?, revision = revision + 1, write_id = ?
 WHERE email = ? AND revision = ?`,
-		revision:    `SELECT revision FROM ` + t + ` WHERE email = ?`,
+		mark:        `SELECT revision, write_id FROM ` + t + ` WHERE email = ?`,
 		listPending: `SELECT ` + columns + ` FROM ` + t + ` WHERE status = 'pending' ORDER BY created_at, email LIMIT ? OFFSET ?`,
+		// Two 32-bit keys: a key space of their own, apart from the
+		// migrations' 64-bit key (see lockedSchemaVersion).
+		pgAdminLock: `SELECT pg_advisory_xact_lock(hashtext('bunstore:ensure_admin'), hashtext(current_schema() || '.' || ?))`,
 	}
 }
 
@@ -268,9 +286,31 @@ func (s *Store) FindByEmail(ctx context.Context, email string) (domain.User, err
 // Create stores u under domain.EmailKey(u.Email), with Revision 1. If the
 // email is taken, in any letter case, it stores nothing and returns an error
 // wrapping domain.ErrEmailTaken.
+//
+// Create is reported truthfully when its connection fails: each call stores
+// a random write id with the row, and when the outcome is unknown (the
+// connection broke after the statement was sent, or ctx ended while it ran)
+// Create reads the row back. Its own id there means success; a row another
+// call made, domain.ErrEmailTaken; nothing it can prove, an error wrapping
+// domain.ErrStoreUnavailable (on PostgreSQL the statement may still be
+// running). On PostgreSQL a write that left no trace is tried once more,
+// which the id makes safe. Create never reports domain.ErrEmailTaken for a
+// row it made itself.
 func (s *Store) Create(ctx context.Context, u domain.User) error {
 	key := domain.EmailKey(u.Email)
-	inserted, err := s.insert(ctx, u)
+	if err := checkUser(key, u); err != nil {
+		return fmt.Errorf("bunstore: create %q: %w", key, err)
+	}
+	release, err := s.acquireWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("bunstore: create %q: %w", key, err)
+	}
+	defer release()
+	id := newWriteID()
+	inserted, err := s.insertUser(ctx, key, id, true, func(ctx context.Context) (int64, error) {
+		return s.execWrite(ctx, s.sql.insert, key, u.PasswordHash, u.IsAdmin, string(u.Status), u.MustChangePassword,
+			u.CreatedAt, u.UpdatedAt, u.TokenVersion, id)
+	})
 	if err != nil {
 		return fmt.Errorf("bunstore: create %q: %w", key, err)
 	}
@@ -280,88 +320,136 @@ func (s *Store) Create(ctx context.Context, u domain.User) error {
 	return nil
 }
 
-// EnsureAdmin stores u, as Create does, only if no user has its email in any
-// letter case, and reports whether it did. It never changes an existing
-// user.
-func (s *Store) EnsureAdmin(ctx context.Context, u domain.User) (bool, error) {
-	inserted, err := s.insert(ctx, u)
-	if err != nil {
-		return false, fmt.Errorf("bunstore: ensure admin %q: %w", domain.EmailKey(u.Email), err)
-	}
-	return inserted, nil
-}
+// pgSeedTimeout is the lock_timeout and idle_in_transaction_session_timeout
+// of EnsureAdmin's transaction on PostgreSQL: how long the server waits for
+// the seeding lock, and how long it keeps a seeding transaction whose
+// client went silent, holding the lock, before ending it.
+const pgSeedTimeout = 10 * time.Second
 
-// insert stores u with Revision 1 unless its email is taken, and reports
-// whether it did.
-func (s *Store) insert(ctx context.Context, u domain.User) (bool, error) {
+// EnsureAdmin stores u, with Revision 1, only if no administrator exists
+// (no user has IsAdmin set, whatever their status) and no user has its
+// email in any letter case, and reports whether it did. It never changes an
+// existing user. The check and the insert are one atomic step, also across
+// processes: of concurrent calls, for one email or several, at most one
+// stores its user.
+//
+// On SQLite that step is one INSERT ... SELECT ... WHERE NOT EXISTS
+// statement (SQLite runs one writer at a time). On PostgreSQL, whose READ
+// COMMITTED statements would each see "no administrator" and both insert,
+// it runs in a transaction that first takes a transaction-scoped advisory
+// lock, keyed on the table, that only EnsureAdmin takes; the INSERT's
+// snapshot, taken after the lock is granted, sees any administrator an
+// earlier holder committed. The lock cannot deadlock with the store's other
+// statements: it is the transaction's first lock, and the store's other
+// writes are single statements that never take it, so nothing waits for
+// this transaction while it waits for the lock. (LOCK TABLE ... IN SHARE
+// ROW EXCLUSIVE MODE would serialise it as well, but would stop every
+// registration and update while held, and a seeding client that vanished
+// mid-transaction would hold it until the server noticed.) The transaction
+// sets lock_timeout and idle_in_transaction_session_timeout
+// (pgSeedTimeout), so that a seeding client that vanished holds the lock
+// for at most that long. An Update that makes a user an administrator is
+// not serialised with EnsureAdmin; the use cases never promote anyone.
+//
+// Like Create, EnsureAdmin stores a write id and looks for it when the
+// outcome is unknown; what it cannot settle is an error wrapping
+// domain.ErrStoreUnavailable.
+func (s *Store) EnsureAdmin(ctx context.Context, u domain.User) (bool, error) {
 	key := domain.EmailKey(u.Email)
 	if err := checkUser(key, u); err != nil {
-		return false, err
+		return false, fmt.Errorf("bunstore: ensure admin %q: %w", key, err)
 	}
 	release, err := s.acquireWrite(ctx)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("bunstore: ensure admin %q: %w", key, err)
 	}
 	defer release()
-	res, err := s.db.NewRaw(s.sql.insert, key, u.PasswordHash, u.IsAdmin, string(u.Status), u.MustChangePassword,
-		u.CreatedAt, u.UpdatedAt, u.TokenVersion).Exec(ctx)
-	if err != nil {
-		return false, err
+	id := newWriteID()
+	args := []any{key, u.PasswordHash, u.IsAdmin, string(u.Status), u.MustChangePassword,
+		u.CreatedAt, u.UpdatedAt, u.TokenVersion, id}
+	run := func(ctx context.Context) (int64, error) { return s.execWrite(ctx, s.sql.ensureAdmin, args...) }
+	if s.engine == enginePostgres {
+		run = func(ctx context.Context) (int64, error) { return s.ensureAdminPostgres(ctx, args) }
 	}
-	n, err := res.RowsAffected()
+	created, err := s.insertUser(ctx, key, id, false, run)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("bunstore: ensure admin %q: %w", key, err)
 	}
-	return n == 1, nil
+	return created, nil
+}
+
+// ensureAdminPostgres runs EnsureAdmin's insert in a transaction holding
+// the seeding lock (see EnsureAdmin) and returns the rows it inserted. A
+// failure before the COMMIT is sent is a noEffectError: the transaction can
+// then never commit.
+func (s *Store) ensureAdminPostgres(ctx context.Context, args []any) (int64, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return 0, noEffectError{err}
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, noEffectError{fmt.Errorf("begin: %w", err)}
+	}
+	n, err := func() (int64, error) {
+		timeout := strconv.FormatInt(pgSeedTimeout.Milliseconds(), 10)
+		settings := `SELECT set_config('lock_timeout', ?, true), set_config('idle_in_transaction_session_timeout', ?, true)`
+		if _, err := tx.NewRaw(settings, timeout, timeout).Exec(ctx); err != nil {
+			return 0, fmt.Errorf("set timeouts: %w", err)
+		}
+		if _, err := tx.NewRaw(s.sql.pgAdminLock, s.table).Exec(ctx); err != nil {
+			return 0, fmt.Errorf("take the seeding lock: %w", err)
+		}
+		res, err := tx.NewRaw(s.sql.ensureAdmin, args...).Exec(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}()
+	if err == nil && n == 0 {
+		err = tx.Rollback() // nothing to keep
+		if err != nil {
+			return 0, noEffectError{fmt.Errorf("roll back: %w", err)}
+		}
+		return 0, nil
+	}
+	if err == nil {
+		err = ctx.Err() // database/sql would not send the COMMIT
+	}
+	if err != nil {
+		_ = tx.Rollback()
+		return 0, noEffectError{err}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	return n, nil
 }
 
 // Update replaces the stored user with the email of u by u, with Revision
 // u.Revision+1, if the stored Revision equals u.Revision. Otherwise it
 // changes nothing and returns an error wrapping domain.ErrConflict, or
 // domain.ErrUserNotFound if there is no such user.
+//
+// Like Create, Update stores a write id (with every change) and reads it
+// back when its outcome is unknown: its own id means success, and what it
+// cannot settle is an error wrapping domain.ErrStoreUnavailable, never
+// domain.ErrConflict for a change it made itself.
 func (s *Store) Update(ctx context.Context, u domain.User) error {
 	key := domain.EmailKey(u.Email)
 	if err := checkUser(key, u); err != nil {
 		return fmt.Errorf("bunstore: update %q: %w", key, err)
 	}
-	changed, err := s.compareAndSwap(ctx, key, u)
-	if err != nil {
-		return fmt.Errorf("bunstore: update %q: %w", key, err)
-	}
-	if changed {
-		return nil
-	}
-	// Nothing matched: tell a stale revision from a missing user. (Users
-	// are never deleted, so a row seen now was there at the update.)
-	var revs []int64
-	if err := s.db.NewRaw(s.sql.revision, key).Scan(ctx, &revs); err != nil {
-		return fmt.Errorf("bunstore: update %q: %w", key, err)
-	}
-	if len(revs) == 0 {
-		return fmt.Errorf("bunstore: update %q: %w", key, domain.ErrUserNotFound)
-	}
-	return fmt.Errorf("bunstore: update %q: stored revision %d, caller read %d: %w",
-		key, revs[0], u.Revision, domain.ErrConflict)
-}
-
-// compareAndSwap writes u if the stored revision is u.Revision and reports
-// whether it did.
-func (s *Store) compareAndSwap(ctx context.Context, key string, u domain.User) (bool, error) {
 	release, err := s.acquireWrite(ctx)
 	if err != nil {
-		return false, err
+		return fmt.Errorf("bunstore: update %q: %w", key, err)
 	}
 	defer release()
-	res, err := s.db.NewRaw(s.sql.update, u.PasswordHash, u.IsAdmin, string(u.Status), u.MustChangePassword,
-		u.CreatedAt, u.UpdatedAt, u.TokenVersion, key, u.Revision).Exec(ctx)
-	if err != nil {
-		return false, err
+	if err := s.updateUser(ctx, key, u, newWriteID()); err != nil {
+		return fmt.Errorf("bunstore: update %q: %w", key, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, err
-	}
-	return n == 1, nil
+	return nil
 }
 
 // ListPending returns at most limit pending users, skipping the first offset
