@@ -87,7 +87,7 @@ func run(logger *slog.Logger) error {
 	})
 
 	srv := config.NewHTTPServer(mux, logger)
-	ln, err := config.Listen(ctx, app.Addr, logger)
+	ln, err := config.Listen(ctx, app.Addr, app.Settings.MaxConnections, logger)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/authadmin/authadmin/adapters/bcrypthash"
 	"github.com/authadmin/authadmin/adapters/bunstore"
 	"github.com/authadmin/authadmin/adapters/jwtcodec"
@@ -54,6 +56,17 @@ const (
 	// EnvShutdownTimeout shortens the shutdown grace period; the tests set
 	// it so as not to wait ShutdownTimeout for a request that never ends.
 	EnvShutdownTimeout = "SHUTDOWN_TIMEOUT"
+	// EnvStoreTimeout is the deadline of one store call (a Go duration,
+	// default usecase.DefaultStoreTimeout): a database that stops
+	// answering makes requests fail with 503 after it.
+	EnvStoreTimeout = "AUTH_STORE_TIMEOUT"
+	// EnvAllowRemoteDefaultAdmin ("true") accepts the built-in default
+	// admin password from any client; by default it is accepted only
+	// from the server's own machine until it is changed.
+	EnvAllowRemoteDefaultAdmin = "AUTH_ALLOW_REMOTE_DEFAULT_ADMIN"
+	// EnvMaxConnections caps the connections served at once (default
+	// DefaultMaxConnections); more wait in the kernel's accept queue.
+	EnvMaxConnections = "AUTH_MAX_CONNECTIONS"
 )
 
 // Defaults for unset variables.
@@ -67,6 +80,19 @@ const (
 	MaxExpireMinutes = 365 * 24 * 60
 	// MaxShutdownTimeout bounds SHUTDOWN_TIMEOUT.
 	MaxShutdownTimeout = 10 * time.Minute
+	// MaxStoreTimeout bounds AUTH_STORE_TIMEOUT: it must stay under the
+	// request's own deadline (httpapi.DefaultRequestTimeout) for the 503
+	// to say why.
+	MaxStoreTimeout = httpapi.DefaultRequestTimeout
+	// DefaultMaxConnections is AUTH_MAX_CONNECTIONS's default. A
+	// connection that has sent 30 KiB of headers and stops (the 32 KiB
+	// header limit allows that much) holds about 62 KB of the server's
+	// memory: measured on the net/http example, 8000 of them took 485 MB,
+	// and with this cap 64 MB (the rest wait in the kernel's accept
+	// queue). Put a reverse proxy in front for more.
+	DefaultMaxConnections = 1024
+	// MaxMaxConnections bounds AUTH_MAX_CONNECTIONS.
+	MaxMaxConnections = 1 << 20
 )
 
 // keySizes is the minimum secret length, in bytes, of each algorithm.
@@ -104,6 +130,14 @@ type Settings struct {
 	// server is told to stop (SHUTDOWN_TIMEOUT, test-only; default
 	// ShutdownTimeout).
 	ShutdownTimeout time.Duration
+	// StoreTimeout is the deadline of one store call (AUTH_STORE_TIMEOUT).
+	StoreTimeout time.Duration
+	// AllowRemoteDefaultAdmin accepts the built-in default admin password
+	// from any client (AUTH_ALLOW_REMOTE_DEFAULT_ADMIN).
+	AllowRemoteDefaultAdmin bool
+	// MaxConnections caps the connections served at once
+	// (AUTH_MAX_CONNECTIONS).
+	MaxConnections int
 }
 
 // Parse reads the settings through getenv (os.Getenv in the servers, a map
@@ -122,6 +156,8 @@ func Parse(getenv func(string) string) (Settings, error) {
 		ShutdownTimeout: ShutdownTimeout,
 		Docs:            true,
 		SwaggerUIAssets: strings.TrimSpace(getenv(EnvSwaggerUIAssets)),
+		StoreTimeout:    usecase.DefaultStoreTimeout,
+		MaxConnections:  DefaultMaxConnections,
 	}
 	var errs []error
 	bad := func(name, value, why string) {
@@ -210,6 +246,29 @@ func Parse(getenv func(string) string) (Settings, error) {
 			s.ShutdownTimeout = d
 		}
 	}
+	if v := strings.TrimSpace(getenv(EnvStoreTimeout)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d >= MaxStoreTimeout {
+			bad(EnvStoreTimeout, v, fmt.Sprintf("want a duration such as 5s or 500ms, above 0 and under %v", MaxStoreTimeout))
+		} else {
+			s.StoreTimeout = d
+		}
+	}
+	switch v := strings.TrimSpace(getenv(EnvAllowRemoteDefaultAdmin)); v {
+	case "", "false":
+	case "true":
+		s.AllowRemoteDefaultAdmin = true
+	default:
+		bad(EnvAllowRemoteDefaultAdmin, v, "want true or false")
+	}
+	if v := strings.TrimSpace(getenv(EnvMaxConnections)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxMaxConnections {
+			bad(EnvMaxConnections, v, fmt.Sprintf("want a whole number from 1 to %d", MaxMaxConnections))
+		} else {
+			s.MaxConnections = n
+		}
+	}
 	if len(errs) > 0 {
 		return Settings{}, errors.Join(errs...)
 	}
@@ -254,13 +313,15 @@ func NewService(ctx context.Context, s Settings, users ports.UserRepository, log
 		return nil, fmt.Errorf("config: %s/%s: %w", EnvSecretKey, EnvAlgorithm, err)
 	}
 	svc, err := usecase.New(usecase.Config{
-		Users:         users,
-		Hasher:        hasher,
-		Tokens:        tokens,
-		TokenTTL:      s.TokenTTL,
-		AdminEmail:    s.AdminEmail,
-		AdminPassword: s.AdminPassword,
-		Logger:        logger,
+		Users:                   users,
+		Hasher:                  hasher,
+		Tokens:                  tokens,
+		TokenTTL:                s.TokenTTL,
+		AdminEmail:              s.AdminEmail,
+		AdminPassword:           s.AdminPassword,
+		StoreTimeout:            s.StoreTimeout,
+		AllowRemoteDefaultAdmin: s.AllowRemoteDefaultAdmin,
+		Logger:                  logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -365,12 +426,19 @@ func DocumentAppRoutes(doc *openapi.Document) {
 
 // Listen binds addr and only then logs "listening on http://HOST:PORT" with
 // the bound address, so ADDR=127.0.0.1:0 reports the port the kernel picked
-// and a client that reads the line can connect at once.
-func Listen(ctx context.Context, addr string, logger *slog.Logger) (net.Listener, error) {
+// and a client that reads the line can connect at once. The listener
+// accepts at most maxConns connections at once (AUTH_MAX_CONNECTIONS;
+// <= 0: no cap): past that, new ones wait in the kernel's accept queue
+// until one closes, so a flood of idle or half-sent connections cannot
+// take the server's memory.
+func Listen(ctx context.Context, addr string, maxConns int, logger *slog.Logger) (net.Listener, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("config: %s=%q: %w", EnvAddr, addr, err)
+	}
+	if maxConns > 0 {
+		ln = netutil.LimitListener(ln, maxConns)
 	}
 	logger.Info("listening on http://" + ln.Addr().String())
 	return ln, nil

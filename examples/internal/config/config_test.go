@@ -25,7 +25,7 @@ func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-const key32 = "0123456789abcdef0123456789abcdef"
+const key32 = "oT3DLAouMTPkkz5HM525Z+5Q7zbPbJt8"
 
 func TestParseDefaults(t *testing.T) {
 	s, err := config.Parse(env(nil))
@@ -56,13 +56,13 @@ func TestParse(t *testing.T) {
 		{
 			name: "every variable set",
 			env: map[string]string{
-				"ADDR": "0.0.0.0:9000", "AUTH_SECRET_KEY": strings.Repeat("k", 48),
+				"ADDR": "0.0.0.0:9000", "AUTH_SECRET_KEY": "Wuj3qhPqEqh6JON4MoYP/AVhFCwktnUqScHDaRUZu/kFjZXW",
 				"AUTH_DB_URL": "sqlite:///tmp/x.db", "AUTH_EXPIRE_MINUTES": "15",
 				"AUTH_ALGORITHM": "HS384", "AUTH_ADMIN_EMAIL": "Boss@Example.com",
 				"AUTH_ADMIN_PASSWORD": "a long password", "AUTH_BCRYPT_COST": "11",
 			},
 			check: func(t *testing.T, s config.Settings) {
-				if s.Addr != "0.0.0.0:9000" || string(s.SecretKey) != strings.Repeat("k", 48) ||
+				if s.Addr != "0.0.0.0:9000" || string(s.SecretKey) != "Wuj3qhPqEqh6JON4MoYP/AVhFCwktnUqScHDaRUZu/kFjZXW" ||
 					s.DBURL != "sqlite:///tmp/x.db" || s.TokenTTL != 15*time.Minute ||
 					s.Algorithm != "HS384" || s.AdminEmail != "Boss@Example.com" ||
 					s.AdminPassword != "a long password" || s.BcryptCost != 11 {
@@ -120,7 +120,7 @@ func TestParse(t *testing.T) {
 		},
 		{
 			name:  "HS512 with a 64-byte key",
-			env:   map[string]string{"AUTH_ALGORITHM": "HS512", "AUTH_SECRET_KEY": strings.Repeat("x", 64)},
+			env:   map[string]string{"AUTH_ALGORITHM": "HS512", "AUTH_SECRET_KEY": "kbrPt4YljGNZpjPcO2RnYsu2V0x3rv0lfnclsrWg04bB+760oM+NIIp6L5ba4qNs"},
 			check: func(t *testing.T, s config.Settings) { wantEq(t, "Algorithm", s.Algorithm, "HS512") },
 		},
 		{
@@ -133,6 +133,25 @@ func TestParse(t *testing.T) {
 			env:  map[string]string{"SHUTDOWN_TIMEOUT": " 1500ms "},
 			check: func(t *testing.T, s config.Settings) {
 				wantEq(t, "ShutdownTimeout", s.ShutdownTimeout, 1500*time.Millisecond)
+			},
+		},
+		{
+			name: "round-two defaults",
+			env:  map[string]string{},
+			check: func(t *testing.T, s config.Settings) {
+				wantEq(t, "StoreTimeout", s.StoreTimeout, usecase.DefaultStoreTimeout)
+				wantEq(t, "AllowRemoteDefaultAdmin", s.AllowRemoteDefaultAdmin, false)
+				wantEq(t, "MaxConnections", s.MaxConnections, config.DefaultMaxConnections)
+			},
+		},
+		{
+			name: "store timeout, remote default admin, connection cap",
+			env: map[string]string{"AUTH_STORE_TIMEOUT": " 750ms ", "AUTH_ALLOW_REMOTE_DEFAULT_ADMIN": "true",
+				"AUTH_MAX_CONNECTIONS": "64"},
+			check: func(t *testing.T, s config.Settings) {
+				wantEq(t, "StoreTimeout", s.StoreTimeout, 750*time.Millisecond)
+				wantEq(t, "AllowRemoteDefaultAdmin", s.AllowRemoteDefaultAdmin, true)
+				wantEq(t, "MaxConnections", s.MaxConnections, 64)
 			},
 		},
 		{
@@ -216,6 +235,12 @@ func TestParseErrors(t *testing.T) {
 		{name: "shutdown timeout zero", env: map[string]string{"SHUTDOWN_TIMEOUT": "0s"}, want: []string{"SHUTDOWN_TIMEOUT", "above 0"}},
 		{name: "shutdown timeout negative", env: map[string]string{"SHUTDOWN_TIMEOUT": "-1s"}, want: []string{"SHUTDOWN_TIMEOUT"}},
 		{name: "shutdown timeout too long", env: map[string]string{"SHUTDOWN_TIMEOUT": "11m"}, want: []string{"SHUTDOWN_TIMEOUT", "at most 10m"}},
+		{name: "store timeout without a unit", env: map[string]string{"AUTH_STORE_TIMEOUT": "5"}, want: []string{"AUTH_STORE_TIMEOUT", "duration"}},
+		{name: "store timeout zero", env: map[string]string{"AUTH_STORE_TIMEOUT": "0s"}, want: []string{"AUTH_STORE_TIMEOUT", "above 0"}},
+		{name: "store timeout past the request's", env: map[string]string{"AUTH_STORE_TIMEOUT": "8s"}, want: []string{"AUTH_STORE_TIMEOUT", "under 8s"}},
+		{name: "remote default admin not a boolean", env: map[string]string{"AUTH_ALLOW_REMOTE_DEFAULT_ADMIN": "yes"}, want: []string{"AUTH_ALLOW_REMOTE_DEFAULT_ADMIN", "true or false"}},
+		{name: "connection cap zero", env: map[string]string{"AUTH_MAX_CONNECTIONS": "0"}, want: []string{"AUTH_MAX_CONNECTIONS", "from 1"}},
+		{name: "connection cap not a number", env: map[string]string{"AUTH_MAX_CONNECTIONS": "many"}, want: []string{"AUTH_MAX_CONNECTIONS"}},
 		{
 			name: "several bad values are all reported",
 			env:  map[string]string{"ADDR": "nope", "AUTH_EXPIRE_MINUTES": "x", "AUTH_BCRYPT_COST": "99"},
@@ -372,7 +397,7 @@ func TestNewOnCustomStore(t *testing.T) {
 
 func TestListenLogsBoundAddress(t *testing.T) {
 	var buf bytes.Buffer
-	ln, err := config.Listen(context.Background(), "127.0.0.1:0", quietLogger(&buf))
+	ln, err := config.Listen(context.Background(), "127.0.0.1:0", 0, quietLogger(&buf))
 	if err != nil {
 		t.Fatalf("Listen: %v", err)
 	}
@@ -393,6 +418,48 @@ func TestListenLogsBoundAddress(t *testing.T) {
 	c.Close()
 }
 
+// The listener serves at most maxConns connections at once: the next one
+// is accepted only when one of those closes.
+func TestListenCapsConnections(t *testing.T) {
+	var buf bytes.Buffer
+	ln, err := config.Listen(context.Background(), "127.0.0.1:0", 2, quietLogger(&buf))
+	if err != nil {
+		t.Fatalf("Listen: %v", err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 3)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	for range 3 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	first := <-accepted
+	<-accepted
+	select {
+	case <-accepted:
+		t.Fatal("a third connection was accepted while two were open")
+	case <-time.After(200 * time.Millisecond):
+	}
+	first.Close()
+	select {
+	case c := <-accepted:
+		c.Close()
+	case <-time.After(10 * time.Second):
+		t.Fatal("the third connection was not accepted after one closed")
+	}
+}
+
 func TestListenError(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -400,7 +467,7 @@ func TestListenError(t *testing.T) {
 	}
 	defer busy.Close()
 	var buf bytes.Buffer
-	ln, err := config.Listen(context.Background(), busy.Addr().String(), quietLogger(&buf))
+	ln, err := config.Listen(context.Background(), busy.Addr().String(), 0, quietLogger(&buf))
 	if err == nil {
 		ln.Close()
 		t.Fatal("Listen on a busy port succeeded")
