@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"sync"
@@ -164,6 +165,66 @@ func TestHashGatePerAccountBound(t *testing.T) {
 	for _, ch := range []<-chan result{held[0], queued, other} {
 		wantErr(t, "login", receive(t, "login", ch).err, domain.ErrInvalidCredentials)
 	}
+}
+
+// When the whole gate is full, a newcomer from a client with fewer calls
+// takes the place of the newest waiter of the client with the longest
+// queue: a few clients that each keep their share queued cannot shut the
+// gate to everybody else.
+func TestHashGateFullEvictsFattest(t *testing.T) {
+	g, rec := newFairEnv(t, 3)
+	// One slot, a queue of 3: 4 calls in the gate at most.
+	g.svc = newGateSvc(t, g, 3)
+	held := g.hold(t, 1)
+	var flood []<-chan result
+	for i := range 2 {
+		flood = append(flood, g.goLoginFrom(t.Context(), "203.0.113.7", fmt.Sprintf("flood%d@example.com", i), fmt.Sprintf("flood-%d", i)))
+		g.waitQueued(t, int64(i+1))
+	}
+	other := g.goLoginFrom(t.Context(), "198.51.100.8", "other@example.com", "other-1")
+	g.waitQueued(t, 3) // the gate is full: holder, two of the flood, other
+	newcomer := g.goLoginFrom(t.Context(), "192.0.2.44", "new@example.com", "new-1")
+	// The flood's newest call gives its place up at once.
+	res := receive(t, "the flood's newest call", flood[1])
+	asRetry(t, "the evicted call", res.err, domain.ErrOverloaded)
+	g.waitQueued(t, 3)
+	g.bh.release()
+	for _, ch := range append(held, flood[0], other, newcomer) {
+		wantErr(t, "login", receive(t, "login", ch).err, domain.ErrInvalidCredentials)
+	}
+	if got := rec.order(); !slices.Contains(got, "new-1") || slices.Contains(got, "flood-1") {
+		t.Fatalf("comparisons %v: want the newcomer's, not the evicted call's", got)
+	}
+	// A client with as many calls as the fattest is refused instead.
+	g2, _ := newFairEnv(t, 3)
+	g2.svc = newGateSvc(t, g2, 1)
+	held = g2.hold(t, 1) // the holder's flow: 1 call
+	waiting := g2.goLoginFrom(t.Context(), "203.0.113.7", "x@example.com", "x-1")
+	g2.waitQueued(t, 1)
+	_, err := g2.svc.Login(t.Context(), usecase.LoginRequest{Email: "y@example.com", Password: "y-1", Client: "198.51.100.9"})
+	asRetry(t, "a newcomer when no flow has more calls than it would", err, domain.ErrOverloaded)
+	g2.bh.release()
+	receive(t, "held", held[0])
+	receive(t, "waiting", waiting)
+}
+
+// newGateSvc rebuilds g's Service on g's store and hasher with one slot,
+// a minute's wait, HashQueue queue and g's per-client share.
+func newGateSvc(t *testing.T, g *gateEnv, queue int) *usecase.Service {
+	t.Helper()
+	svc, err := usecase.New(usecase.Config{
+		Users: g.store, Hasher: g.bh, Tokens: fakeCodec{}, Now: g.clock.Now, Logger: slog.New(slog.DiscardHandler),
+		HashConcurrency: 1, HashWait: time.Minute, HashQueue: queue, HashQueuePerClient: 3,
+		Limiter: usecase.NewMemoryLimiter(usecase.ThrottlePolicy{
+			Pair:    usecase.Backoff{Free: 1000, Base: time.Second},
+			Account: usecase.Backoff{Free: 1000, Base: time.Second},
+			Client:  usecase.Backoff{Free: 1000, Base: time.Second},
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
 
 // stuckRepo makes FindByEmail and Create of one email hang until their
@@ -337,6 +398,29 @@ func TestRegisterThrottled(t *testing.T) {
 	}
 }
 
+// A request from the network whose client is unknown (a Unix-socket peer)
+// is still throttled, by the total bound; the application's own calls are
+// not.
+func TestRegisterUnknownClientThrottledInTotal(t *testing.T) {
+	e := newEnv(t, func(c *usecase.Config) {
+		c.Registrations = usecase.NewMemoryRegistrationLimiter(usecase.RegistrationPolicy{
+			PerClient: usecase.Rate{Burst: 100, Every: time.Second},
+			Total:     usecase.Rate{Burst: 2, Every: time.Minute},
+		})
+	})
+	unknown := usecase.WithClient(t.Context(), "")
+	for i := range 2 {
+		if _, err := e.svc.Register(unknown, fmt.Sprintf("u%d@example.com", i), "password1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := e.svc.Register(unknown, "u2@example.com", "password1")
+	asRetry(t, "a third registration from an unknown client", err, domain.ErrTooManyRegistrations)
+	if _, err := e.svc.Register(t.Context(), "app@example.com", "password1"); err != nil {
+		t.Fatalf("the application's own registration: %v", err)
+	}
+}
+
 func TestMemoryRegistrationLimiter(t *testing.T) {
 	allow := func(t *testing.T, l *usecase.MemoryRegistrationLimiter, client string, at time.Time) time.Duration {
 		t.Helper()
@@ -443,7 +527,7 @@ func TestEnsureAdminOnlyWithoutAdmins(t *testing.T) {
 	if !second.logsContain("an administrator already exists") {
 		t.Errorf("no log line saying why nothing was seeded:\n%s", second.logs)
 	}
-	_, err = second.svc.Login(t.Context(), usecase.LoginRequest{Email: "boss@corp.example", Password: "changeme", Remote: true})
+	_, err = second.svc.Login(t.Context(), usecase.LoginRequest{Email: "boss@corp.example", Password: "changeme"})
 	wantErr(t, "login as the unseeded admin", err, domain.ErrInvalidCredentials)
 }
 
@@ -454,7 +538,7 @@ func TestDefaultAdminPasswordRemote(t *testing.T) {
 	if _, err := e.svc.EnsureAdmin(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	remote := usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme", Client: "198.51.100.7", Remote: true}
+	remote := usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme", Client: "198.51.100.7"}
 	_, err := e.svc.Login(t.Context(), remote)
 	wantErr(t, "remote login with the default password", err, domain.ErrDefaultPasswordRemote)
 	if !e.logsContain("event=login_refused") || !e.logsContain("default admin password from a remote client") {
@@ -464,7 +548,7 @@ func TestDefaultAdminPasswordRemote(t *testing.T) {
 	wrong.Password = "wrong-password"
 	_, err = e.svc.Login(t.Context(), wrong)
 	wantErr(t, "remote login with a wrong password", err, domain.ErrInvalidCredentials)
-	e.login(t, "admin@admin.com", "changeme") // local: Remote false
+	e.login(t, "admin@admin.com", "changeme") // local: the helper sets Local
 	e.admin(t)                                // changes it to admin-secret-1
 	remote.Password = "admin-secret-1"
 	if _, err := e.svc.Login(t.Context(), remote); err != nil {

@@ -15,12 +15,17 @@ import (
 // so that one client's flood cannot take them from everybody else.
 //
 // A call is first admitted (admit), at once or not at all: a client may
-// have at most perClient calls in the gate (waiting or running), an
-// account as many (many clients aiming at one account share that
-// account's share), and all clients together at most queue+slots. Past
-// those bounds the call is refused with domain.ErrOverloaded without
-// waiting. An admitted call then waits for a slot (acquire) for at most
-// wait. When a slot comes free it goes to a client in turn, not to the
+// have at most perClient calls in the gate (admitted, waiting or running),
+// an account as many (many clients aiming at one account share that
+// account's share), and all clients together at most queue+slots. Past a
+// client's or an account's bound the call is refused with
+// domain.ErrOverloaded without waiting. When the whole gate is full, a
+// newcomer from a client with fewer calls in the gate than the client
+// with the longest queue takes the place of that client's newest waiter,
+// which is refused instead (as FQ-CoDel drops from the fattest flow): so
+// a few clients that each keep their share queued cannot shut the gate to
+// everybody else. An admitted call then waits for a slot (acquire) for at
+// most wait. When a slot comes free it goes to a client in turn, not to the
 // longest waiter: first to clients that had nothing waiting (new flows, as
 // in FQ-CoDel, RFC 8290: a user who logs in now and then is served next,
 // ahead of a flood), then round-robin among the clients that keep a queue.
@@ -75,13 +80,14 @@ type gateFlow struct {
 }
 
 // gatePass is an admitted call. ready is closed when a slot is handed to
-// it by another call's done.
+// it by another call's done, or when a newcomer takes its place.
 type gatePass struct {
 	g       *hashGate
 	key     gateKey
 	flow    *gateFlow
 	ready   chan struct{}
 	granted bool // a slot was handed to it while it waited
+	evicted bool // a newcomer took its place while it waited
 	holding bool // it holds a slot
 }
 
@@ -172,9 +178,16 @@ func (g *hashGate) admit(key gateKey) (*gatePass, error) {
 	fl := g.flows[name]
 	switch {
 	case fl != nil && fl.admitted >= g.perClient,
-		key.account != "" && g.accounts[key.account] >= g.perClient,
-		g.admitted >= g.queue+g.slots:
+		key.account != "" && g.accounts[key.account] >= g.perClient:
 		return nil, g.overloaded()
+	case g.admitted >= g.queue+g.slots:
+		admitted := 0
+		if fl != nil {
+			admitted = fl.admitted
+		}
+		if !g.evictFrom(admitted) {
+			return nil, g.overloaded()
+		}
 	}
 	if fl == nil {
 		fl = &gateFlow{key: name}
@@ -186,6 +199,30 @@ func (g *hashGate) admit(key gateKey) (*gatePass, error) {
 		g.accounts[key.account]++
 	}
 	return &gatePass{g: g, key: key, flow: fl}, nil
+}
+
+// evictFrom refuses the newest waiter of the flow with the longest queue,
+// if that flow has more calls in the gate than a newcomer's flow
+// (which has admitted), and reports whether it did. The evicted call's
+// acquire returns domain.ErrOverloaded; its place is the newcomer's.
+func (g *hashGate) evictFrom(admitted int) bool {
+	var fattest *gateFlow
+	for _, fl := range g.flows {
+		if len(fl.waiters) > 0 && (fattest == nil || len(fl.waiters) > len(fattest.waiters)) {
+			fattest = fl
+		}
+	}
+	if fattest == nil || fattest.admitted <= admitted+1 {
+		return false
+	}
+	w := fattest.waiters[len(fattest.waiters)-1]
+	g.unqueue(w)
+	w.evicted = true
+	close(w.ready)
+	// The evicted call still counts as admitted until its done: the
+	// newcomer's place is the one it frees, so the total may pass the
+	// bound by the calls evicted but not yet done.
+	return true
 }
 
 // acquire waits for a slot, for at most the gate's wait.
@@ -212,7 +249,6 @@ func (p *gatePass) acquire(ctx context.Context) error {
 	var err error
 	select {
 	case <-p.ready:
-		return nil
 	case <-t.C:
 		err = g.overloaded()
 	case <-ctx.Done():
@@ -220,9 +256,12 @@ func (p *gatePass) acquire(ctx context.Context) error {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if p.granted {
-		// The slot came as the wait ended: take it after all.
+	switch {
+	case p.granted:
+		// The slot came, perhaps as the wait ended: take it.
 		return nil
+	case p.evicted:
+		return g.overloaded()
 	}
 	g.unqueue(p)
 	return err
@@ -233,7 +272,9 @@ func (g *hashGate) unqueue(p *gatePass) {
 	fl := p.flow
 	for i, w := range fl.waiters {
 		if w == p {
-			fl.waiters = append(fl.waiters[:i], fl.waiters[i+1:]...)
+			copy(fl.waiters[i:], fl.waiters[i+1:])
+			fl.waiters[len(fl.waiters)-1] = nil
+			fl.waiters = fl.waiters[:len(fl.waiters)-1]
 			break
 		}
 	}
