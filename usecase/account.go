@@ -18,11 +18,14 @@ import (
 // (domain.NormalizeEmail) and the password must meet the policy; an email
 // already registered in any letter case gives domain.ErrEmailTaken.
 //
-// When the context names a client (WithClient; the HTTP transports set
-// it), Config.Registrations must let the registration through first:
-// otherwise it fails at once, without hashing, with a *domain.RetryError
-// wrapping domain.ErrTooManyRegistrations. A taken email counts too, so
-// registration cannot be used to test addresses at speed.
+// When the context comes from the network (WithClient; the HTTP
+// transports set it on every request, with "" for a client whose address
+// is unknown, which only the total bound then limits),
+// Config.Registrations must let the registration through first: otherwise
+// it fails at once, without hashing, with a *domain.RetryError wrapping
+// domain.ErrTooManyRegistrations. A taken email counts too, so
+// registration cannot be used to test addresses at speed. The
+// application's own calls are not throttled.
 func (s *Service) Register(ctx context.Context, email, password string) (domain.User, error) {
 	email, err := domain.NormalizeEmail(email)
 	if err != nil {
@@ -31,9 +34,9 @@ func (s *Service) Register(ctx context.Context, email, password string) (domain.
 	if err := s.policy.Check(password); err != nil {
 		return domain.User{}, err
 	}
-	client := clientFrom(ctx)
+	client, fromNetwork := clientOf(ctx)
 	hash, err := s.hashAdmitted(ctx, gateKey{client: client, account: email}, password, func() error {
-		if client == "" {
+		if !fromNetwork {
 			return nil
 		}
 		wait, err := s.signups.Allow(ctx, client, s.now())
@@ -80,13 +83,15 @@ type LoginRequest struct {
 	// passes the client's IP address. "" means the client the context
 	// carries (WithClient); with neither, only the account is throttled.
 	Client string
-	// Remote marks an attempt from another machine than the server's.
-	// The HTTP transports set it for every client but a loopback peer
-	// that relays no other client; a call from the application itself
-	// leaves it false. An administrator who still has the built-in
-	// default password cannot log in from a remote client (see
-	// Config.AllowRemoteDefaultAdmin).
-	Remote bool
+	// Local marks an attempt from the server's own machine: the HTTP
+	// transports set it for a loopback peer that relays no other client.
+	// An administrator who still has the built-in default password may
+	// log in only from there (unless Config.AllowRemoteDefaultAdmin). The
+	// zero value is remote, so that a caller that does not know (another
+	// transport, a command line run by someone else) cannot open the
+	// default password to the network by forgetting it; an application
+	// that logs in its own administrator sets it.
+	Local bool
 }
 
 // Token is an issued access token.
@@ -203,7 +208,7 @@ func (s *Service) mayLogIn(ctx context.Context, u domain.User, req LoginRequest,
 	case !u.IsApproved():
 		s.audit(ctx, "login_refused", withClient(client, "email", u.Email, "status", u.Status)...)
 		return domain.ErrAccountRejected
-	case u.IsAdmin && u.MustChangePassword && req.Remote && !s.remoteDefaultAdmin:
+	case u.IsAdmin && u.MustChangePassword && !req.Local && !s.remoteDefaultAdmin:
 		s.audit(ctx, "login_refused", withClient(client, "email", u.Email, "reason", "default admin password from a remote client")...)
 		return domain.ErrDefaultPasswordRemote
 	}

@@ -146,6 +146,8 @@ func (s *Service) warnExistingAdmin(ctx context.Context, u domain.User) {
 	case u.MustChangePassword && s.remoteDefaultAdmin:
 		s.log.WarnContext(ctx, "authadmin: the admin account still has the built-in default password, and it is accepted from any client (AllowRemoteDefaultAdmin); admin operations are refused until it is changed with change-password", "email", u.Email)
 	case u.MustChangePassword:
-		s.log.WarnContext(ctx, "authadmin: the admin account still has the built-in default password; it is accepted only from the server's own machine (loopback), and admin operations are refused until it is changed with change-password", "email", u.Email)
+		s.log.WarnContext(ctx, "authadmin: the admin account still has the built-in default password; it is accepted only from the server's own machine "+
+			"(a loopback client; a reverse proxy on this machine must send X-Forwarded-For, or every client it relays counts as local), "+
+			"and admin operations are refused until it is changed with change-password", "email", u.Email)
 	}
 }

@@ -115,6 +115,8 @@ type timedRegistrations struct {
 	limit   deadline
 }
 
+var _ ports.RegistrationLimiter = timedRegistrations{}
+
 func (t timedRegistrations) Allow(ctx context.Context, client string, now time.Time) (time.Duration, error) {
 	return call(ctx, t.limit, "the registration limiter", func(ctx context.Context) (time.Duration, error) {
 		return t.limiter.Allow(ctx, client, now)

@@ -50,7 +50,9 @@ func Example() {
 	if _, err := svc.EnsureAdmin(ctx); err != nil {
 		log.Fatal(err)
 	}
-	tok, _ := svc.Login(ctx, usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme"})
+	// The built-in admin password logs in only from the server's own
+	// machine; here the application logs its admin in itself.
+	tok, _ := svc.Login(ctx, usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme", Local: true})
 	admin, _ := svc.Authenticate(ctx, tok.AccessToken) // what a transport does per request
 	_ = svc.ChangePassword(ctx, admin, "changeme", "a-better-admin-password")
 	tok, _ = svc.Login(ctx, usecase.LoginRequest{Email: "admin@admin.com", Password: "a-better-admin-password"})
@@ -97,6 +99,7 @@ func ExampleService_Login_extraClaims() {
 		Email:       "admin@admin.com",
 		Password:    "changeme",
 		ExtraClaims: map[string]any{"role": "manager"},
+		Local:       true, // the built-in password logs in only on the server's machine
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -108,7 +111,7 @@ func ExampleService_Login_extraClaims() {
 	fmt.Println(claims.Subject, companyID, role)
 
 	_, err = svc.Login(ctx, usecase.LoginRequest{
-		Email: "admin@admin.com", Password: "changeme",
+		Email: "admin@admin.com", Password: "changeme", Local: true,
 		ExtraClaims: map[string]any{"is_admin": true},
 	})
 	fmt.Println(err)

@@ -82,7 +82,7 @@ func (b bucket) take(r Rate, now time.Time) (time.Duration, bucket) {
 }
 
 // MemoryRegistrationLimiter is the in-process ports.RegistrationLimiter the
-// Service uses unless Config.RegistrationLimiter says otherwise. Like
+// Service uses unless Config.Registrations says otherwise. Like
 // MemoryLimiter, it counts within this process only.
 //
 // It is safe for concurrent use.

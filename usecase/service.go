@@ -76,17 +76,18 @@ type Config struct {
 	// Registrations bounds how fast clients register accounts (default
 	// NewMemoryRegistrationLimiter(RegistrationPolicy{}): 10 per client at
 	// once, then one every 10 s; 200 in total, then one a second). Only
-	// registrations whose context names a client (WithClient; the HTTP
-	// transports set it) are throttled: an application registering users
-	// itself is not.
+	// registrations whose context comes from the network (WithClient; the
+	// HTTP transports set it on every request) are throttled: an
+	// application registering users itself is not.
 	Registrations ports.RegistrationLimiter
 	// AllowRemoteDefaultAdmin lets an administrator who still has the
 	// built-in default password log in from any client. By default that
 	// password is accepted only from the server's own machine (a login
-	// whose LoginRequest.Remote is false: a loopback client over HTTP, or
-	// the application itself) until it is changed, so that nobody can
-	// take over a fresh deployment from outside with the public default;
-	// from elsewhere the right password gets domain.ErrDefaultPasswordRemote.
+	// whose LoginRequest.Local is set: a loopback client over HTTP, or
+	// the application itself saying so) until it is changed, so that
+	// nobody can take over a fresh deployment from outside with the
+	// public default; from elsewhere the right password gets
+	// domain.ErrDefaultPasswordRemote.
 	AllowRemoteDefaultAdmin bool
 
 	// HashConcurrency caps the password hashes and comparisons that run at
@@ -97,11 +98,14 @@ type Config struct {
 	// HashWait is how long a call waits for a hashing slot before it is
 	// refused with domain.ErrOverloaded (default 2 s).
 	HashWait time.Duration
-	// HashQueue is how many calls may wait for a slot at once; more are
-	// refused at once (default 64 per slot).
+	// HashQueue is how many calls may wait for a slot at once, beyond the
+	// ones hashing (default 64 per slot). When it is full, a call from a
+	// client with fewer calls than the client with the longest queue takes
+	// the place of that client's newest waiter; otherwise it is refused at
+	// once.
 	HashQueue int
-	// HashQueuePerClient is how many calls of one client may wait for a
-	// slot at once, and how many for one account may wait or run at once
+	// HashQueuePerClient is how many calls of one client, and how many for
+	// one account, may be in the hashing gate at once, waiting or running
 	// (default 4 per slot); more are refused at once. Slots go to the
 	// clients in turn, clients that had nothing waiting first, so one
 	// client's flood gets its share and no more.

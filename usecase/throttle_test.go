@@ -782,7 +782,7 @@ func TestLoginLimiterFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		lim.attemptErr = boom
-		_, err := e.svc.Login(t.Context(), usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme"})
+		_, err := e.svc.Login(t.Context(), usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme", Local: true})
 		wantErr(t, "Login", err, boom)
 		if c := e.hasher.takeCompares(); len(c) != 0 {
 			t.Fatalf("%d comparisons despite the limiter's failure", len(c))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -150,15 +151,20 @@ func (a *API) guard(h func(context.Context, Request) Response, readsBody bool) f
 		}
 		resp := h(ctx, req)
 		if resp.Header.RetryAfter != "" && a.hold > 0 {
-			holdRefusal(ctx, a.hold)
+			holdRefusal(ctx, a.hold, resp.Header.RetryAfter)
 		}
 		return resp
 	}
 }
 
-// holdRefusal waits d, or until ctx ends, before a refusal that asks the
+// holdRefusal waits hold, but no longer than the response's Retry-After
+// (whole seconds), or until ctx ends, before a refusal that asks the
 // client to retry later is sent (see Config.RefusalHold).
-func holdRefusal(ctx context.Context, d time.Duration) {
+func holdRefusal(ctx context.Context, hold time.Duration, retryAfter string) {
+	d := hold
+	if secs, err := strconv.Atoi(retryAfter); err == nil && secs >= 0 {
+		d = min(d, time.Duration(secs)*time.Second)
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -61,10 +61,11 @@ func (c clientResolver) client(req Request) string {
 var proxyHeaders = []string{"X-Forwarded-For", "X-Real-Ip", "Forwarded", "X-Forwarded-Host", "Via"}
 
 // remote reports whether req may come from another machine than the
-// server's (see usecase.LoginRequest.Remote). It is local only from a
+// server's (see usecase.LoginRequest.Local). It is local only from a
 // loopback peer that relays nobody: no proxy header, or, if the peer is a
-// trusted proxy, a forwarded client that is itself a loopback address. A
-// peer address that does not parse (a Unix socket) counts as remote.
+// trusted proxy, a forwarded client and hops that are all loopback
+// addresses. A peer address that does not parse (a Unix socket) counts as
+// remote.
 func (c clientResolver) remote(req Request) bool {
 	peer, ok := parseAddr(req.RemoteAddr)
 	if !ok || !peer.IsLoopback() {
@@ -78,8 +79,10 @@ func (c clientResolver) remote(req Request) bool {
 			if ip, ok := c.forwarded(values); ok {
 				return !ip.IsLoopback()
 			}
-			// Every hop a trusted proxy: the request started on one.
-			return !c.onlyProxies(values)
+			// Every hop a trusted proxy: local only if every one is on
+			// this machine (a trusted proxy elsewhere on the network
+			// relays a client that is not).
+			return !c.onlyLoopback(values)
 		}
 	}
 	if len(req.Header(c.header)) > 0 {
@@ -119,15 +122,15 @@ func (c clientResolver) forwarded(values []string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// onlyProxies reports whether the X-Forwarded-For values name trusted
-// proxies only.
-func (c clientResolver) onlyProxies(values []string) bool {
+// onlyLoopback reports whether the X-Forwarded-For values name loopback
+// addresses only.
+func (c clientResolver) onlyLoopback(values []string) bool {
 	if !c.xff {
 		return false
 	}
 	for _, v := range values {
 		for _, hop := range strings.Split(v, ",") {
-			if ip, ok := parseAddr(hop); !ok || !c.isTrusted(ip) {
+			if ip, ok := parseAddr(hop); !ok || !ip.IsLoopback() {
 				return false
 			}
 		}

@@ -163,6 +163,64 @@ func TestClientAddress(t *testing.T) {
 	}
 }
 
+// TestRemote checks which requests count as coming from the server's own
+// machine, where the built-in default admin password may log in: a
+// loopback peer relaying nobody, or trusted proxies naming only loopback
+// addresses.
+func TestRemote(t *testing.T) {
+	svc := mustService(t)
+	loopProxy := []string{"127.0.0.0/8", "::1/128"}
+	tests := []struct {
+		name    string
+		trusted []string
+		remote  string
+		hdr     []string
+		want    bool
+	}{
+		{name: "loopback IPv4 peer", remote: "127.0.0.1:5000", want: false},
+		{name: "loopback IPv6 peer", remote: "[::1]:5000", want: false},
+		{name: "loopback peer in 127/8", remote: "127.0.0.2:5000", want: false},
+		{name: "other peer", remote: "192.0.2.1:5000", want: true},
+		{name: "private network peer", remote: "10.0.0.5:5000", want: true},
+		{name: "unparsable peer (Unix socket)", remote: "@", want: true},
+		{name: "empty peer", remote: "", want: true},
+		{name: "loopback peer relaying with X-Forwarded-For, not trusted", remote: "127.0.0.1:5000",
+			hdr: []string{"X-Forwarded-For", "203.0.113.9"}, want: true},
+		{name: "loopback peer with a spoofed loopback X-Forwarded-For, not trusted", remote: "127.0.0.1:5000",
+			hdr: []string{"X-Forwarded-For", "127.0.0.1"}, want: true},
+		{name: "loopback peer relaying with X-Real-IP", remote: "127.0.0.1:5000", hdr: []string{"X-Real-Ip", "203.0.113.9"}, want: true},
+		{name: "loopback peer relaying with Forwarded", remote: "127.0.0.1:5000", hdr: []string{"Forwarded", "for=203.0.113.9"}, want: true},
+		{name: "loopback peer relaying with Via", remote: "127.0.0.1:5000", hdr: []string{"Via", "1.1 nginx"}, want: true},
+		{name: "trusted loopback proxy naming a remote client", trusted: loopProxy, remote: "127.0.0.1:5000",
+			hdr: []string{"X-Forwarded-For", "203.0.113.9"}, want: true},
+		{name: "trusted loopback proxy naming a loopback client", trusted: loopProxy, remote: "127.0.0.1:5000",
+			hdr: []string{"X-Forwarded-For", "127.0.0.1"}, want: false},
+		{name: "trusted loopback proxy without a header", trusted: loopProxy, remote: "127.0.0.1:5000", want: false},
+		{name: "trusted proxies only, one of them on another host (a sidecar's client)",
+			trusted: []string{"127.0.0.0/8", "10.0.0.0/8"}, remote: "127.0.0.1:5000",
+			hdr: []string{"X-Forwarded-For", "10.1.2.3"}, want: true},
+		{name: "trusted proxies only, a spoofed loopback hop before another host",
+			trusted: []string{"127.0.0.0/8", "10.0.0.0/8"}, remote: "127.0.0.1:5000",
+			hdr: []string{"X-Forwarded-For", "127.0.0.1, 10.1.2.3"}, want: true},
+		{name: "trusted proxy elsewhere naming a loopback client", trusted: []string{"10.0.0.0/8"}, remote: "10.0.0.1:5000",
+			hdr: []string{"X-Forwarded-For", "127.0.0.1"}, want: true},
+		{name: "garbage forwarded hop", trusted: loopProxy, remote: "127.0.0.1:5000",
+			hdr: []string{"X-Forwarded-For", "garbage"}, want: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			api := clientAPI(t, svc, tc.trusted, "")
+			req := httpapi.Request{RemoteAddr: tc.remote}
+			if tc.hdr != nil {
+				req.Header = headers(tc.hdr...)
+			}
+			if got := api.RemoteForTest(req); got != tc.want {
+				t.Errorf("remote(RemoteAddr %q, headers %q) = %v; want %v", tc.remote, tc.hdr, got, tc.want)
+			}
+		})
+	}
+}
+
 // TestClientAddressTrustedNilHeader checks that a trusted peer with no
 // Header function (an adapter that does not fill it) is taken as the client.
 func TestClientAddressTrustedNilHeader(t *testing.T) {

@@ -134,7 +134,7 @@ func (a *API) login(ctx context.Context, req Request) Response {
 		Email:    email,
 		Password: password,
 		Client:   a.clients.client(req),
-		Remote:   a.clients.remote(req),
+		Local:    !a.clients.remote(req),
 	})
 	if err != nil {
 		return a.fail(ctx, err)

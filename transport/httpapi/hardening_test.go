@@ -313,6 +313,13 @@ func TestRefusalHold(t *testing.T) {
 	if took := time.Since(start); resp.Header.RetryAfter == "" && took >= hold {
 		t.Fatalf("a %d without Retry-After was held %v", resp.Status, took)
 	}
+	// Never longer than the Retry-After itself.
+	short := apiOn(t, newService(t, usecase.Config{Limiter: &fixedLimiter{wait: time.Second}}), httpapi.Config{RefusalHold: time.Minute})
+	start = time.Now()
+	resp = route(t, short, "POST", "/auth/login")(context.Background(), loginRequest("boss@example.com", "boss-password-1", "192.0.2.10:40000", false))
+	if took := time.Since(start); resp.Header.RetryAfter != "1" || took < time.Second || took > 30*time.Second {
+		t.Fatalf("hold of a minute, Retry-After %q: answered after %v; want after the Retry-After's second", resp.Header.RetryAfter, took)
+	}
 }
 
 func TestLoginOverloaded(t *testing.T) {

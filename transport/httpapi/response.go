@@ -136,7 +136,7 @@ func (a *API) fail(ctx context.Context, err error) Response {
 	case errors.Is(err, domain.ErrTooManyAttempts):
 		return retryLater(http.StatusTooManyRequests, "too many failed attempts; try again later", err)
 	case errors.Is(err, domain.ErrTooManyRegistrations):
-		return retryLater(http.StatusTooManyRequests, "too many registrations from this address; try again later", err)
+		return retryLater(http.StatusTooManyRequests, "too many registrations; try again later", err)
 	case errors.Is(err, domain.ErrOverloaded):
 		return retryLater(http.StatusServiceUnavailable, "too many password checks at once; try again later", err)
 	case errors.Is(err, domain.ErrStoreUnavailable):
