@@ -87,7 +87,7 @@ func run(logger *slog.Logger) error {
 	})
 
 	srv := config.NewHTTPServer(mux, logger)
-	ln, err := config.Listen(ctx, app.Addr, app.Settings.MaxConnections, logger)
+	ln, err := config.Listen(ctx, app.Settings, logger)
 	if err != nil {
 		return err
 	}

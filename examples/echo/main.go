@@ -59,7 +59,7 @@ func run(logger *slog.Logger) error {
 
 	// Echo is an http.Handler: serve it with the examples' http.Server.
 	srv := config.NewHTTPServer(e, logger)
-	ln, err := config.Listen(ctx, app.Addr, app.Settings.MaxConnections, logger)
+	ln, err := config.Listen(ctx, app.Settings, logger)
 	if err != nil {
 		return err
 	}

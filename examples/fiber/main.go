@@ -72,7 +72,7 @@ func run(logger *slog.Logger) error {
 		return c.JSON(fiber.Map{"status": "ok"})
 	})
 
-	ln, err := config.Listen(ctx, app.Addr, app.Settings.MaxConnections, logger)
+	ln, err := config.Listen(ctx, app.Settings, logger)
 	if err != nil {
 		return err
 	}

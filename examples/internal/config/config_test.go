@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -397,7 +399,7 @@ func TestNewOnCustomStore(t *testing.T) {
 
 func TestListenLogsBoundAddress(t *testing.T) {
 	var buf bytes.Buffer
-	ln, err := config.Listen(context.Background(), "127.0.0.1:0", 0, quietLogger(&buf))
+	ln, err := config.Listen(context.Background(), config.Settings{Addr: "127.0.0.1:0"}, quietLogger(&buf))
 	if err != nil {
 		t.Fatalf("Listen: %v", err)
 	}
@@ -418,16 +420,35 @@ func TestListenLogsBoundAddress(t *testing.T) {
 	c.Close()
 }
 
-// The listener serves at most maxConns connections at once: the next one
-// is accepted only when one of those closes.
+// dialFrom connects to addr from the loopback address ip.
+func dialFrom(t *testing.T, ip, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// The listener serves at most MaxConnections connections at once (the
+// next one is accepted when one closes), and one client address at most a
+// quarter of them (a further one is closed at once); trusted proxies are
+// exempt.
 func TestListenCapsConnections(t *testing.T) {
 	var buf bytes.Buffer
-	ln, err := config.Listen(context.Background(), "127.0.0.1:0", 2, quietLogger(&buf))
+	s := config.Settings{Addr: "127.0.0.1:0", MaxConnections: 4,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.9/32")}}
+	ln, err := config.Listen(context.Background(), s, quietLogger(&buf))
 	if err != nil {
 		t.Fatalf("Listen: %v", err)
 	}
 	defer ln.Close()
-	accepted := make(chan net.Conn, 3)
+	if got := config.PerClientConnections(s.MaxConnections); got != 1 {
+		t.Fatalf("PerClientConnections(4) = %d, want 1", got)
+	}
+	accepted := make(chan net.Conn, 16)
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -437,28 +458,50 @@ func TestListenCapsConnections(t *testing.T) {
 			accepted <- c
 		}
 	}()
-	for range 3 {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
+	addr := ln.Addr().String()
+	next := func(what string) net.Conn {
+		t.Helper()
+		select {
+		case c := <-accepted:
+			return c
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: not accepted", what)
+			return nil
 		}
-		defer c.Close()
 	}
-	first := <-accepted
-	<-accepted
-	select {
-	case <-accepted:
-		t.Fatal("a third connection was accepted while two were open")
-	case <-time.After(200 * time.Millisecond):
+	none := func(what string) {
+		t.Helper()
+		select {
+		case c := <-accepted:
+			t.Fatalf("%s: accepted %v", what, c.RemoteAddr())
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
+	// One client: its second connection is closed at once.
+	dialFrom(t, "127.0.0.1", addr)
+	first := next("the first connection of 127.0.0.1")
+	second := dialFrom(t, "127.0.0.1", addr)
+	none("a second connection of 127.0.0.1")
+	_ = second.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := second.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !isReset(err) {
+		t.Fatalf("the second connection of one client: read %v, want it closed", err)
+	}
+	// A trusted proxy is exempt.
+	dialFrom(t, "127.0.0.9", addr)
+	next("a trusted proxy's first connection")
+	dialFrom(t, "127.0.0.9", addr)
+	next("a trusted proxy's second connection")
+	// Four open: the next client waits for one to close.
+	dialFrom(t, "127.0.0.2", addr)
+	next("127.0.0.2")
+	dialFrom(t, "127.0.0.3", addr)
+	none("a fifth connection while four are open")
 	first.Close()
-	select {
-	case c := <-accepted:
-		c.Close()
-	case <-time.After(10 * time.Second):
-		t.Fatal("the third connection was not accepted after one closed")
-	}
+	next("127.0.0.3 once a connection closed")
 }
+
+// isReset reports whether err is a connection reset.
+func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }
 
 func TestListenError(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
@@ -467,7 +510,7 @@ func TestListenError(t *testing.T) {
 	}
 	defer busy.Close()
 	var buf bytes.Buffer
-	ln, err := config.Listen(context.Background(), busy.Addr().String(), 0, quietLogger(&buf))
+	ln, err := config.Listen(context.Background(), config.Settings{Addr: busy.Addr().String()}, quietLogger(&buf))
 	if err == nil {
 		ln.Close()
 		t.Fatal("Listen on a busy port succeeded")
