@@ -101,15 +101,7 @@ func TestWeakSecretRefused(t *testing.T) {
 			}
 			// The message is one template for every secret: nothing but the
 			// estimate depends on the key.
-			masked := estimatedBits.ReplaceAllString(msg, "${1}N")
-			if masked == msg {
-				t.Fatalf("error %q does not state the estimate", msg)
-			}
-			if template == "" {
-				template = masked
-			} else if masked != template {
-				t.Fatalf("error %q differs from the others' %q beyond the estimate", msg, template)
-			}
+			sameTemplate(t, "error", msg, &template)
 		})
 	}
 }
@@ -245,15 +237,7 @@ func TestAllowWeakSecret(t *testing.T) {
 			if leaksSecret(log, tt.secret) {
 				t.Fatalf("warning %q contains the secret", log)
 			}
-			masked := estimatedBits.ReplaceAllString(log, "${1}N")
-			if masked == log {
-				t.Fatalf("warning %q does not state the estimate", log)
-			}
-			if template == "" {
-				template = masked
-			} else if masked != template {
-				t.Fatalf("warning %q differs from the others' %q beyond the estimate", log, template)
-			}
+			sameTemplate(t, "warning", log, &template)
 			// The codec works with the weak key.
 			tok, err := c.Encode(bg, validClaims())
 			if err != nil {
@@ -446,5 +430,21 @@ func BenchmarkNew(b *testing.B) {
 		if _, err := jwtcodec.New(jwtcodec.Config{Secret: secret}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// sameTemplate fails unless text (an error or a warning, as what says)
+// states the estimate, and, with the estimate masked, equals *template;
+// the first text sets *template.
+func sameTemplate(t *testing.T, what, text string, template *string) {
+	t.Helper()
+	masked := estimatedBits.ReplaceAllString(text, "${1}N")
+	if masked == text {
+		t.Fatalf("%s %q does not state the estimate", what, text)
+	}
+	if *template == "" {
+		*template = masked
+	} else if masked != *template {
+		t.Fatalf("%s %q differs from the others' %q beyond the estimate", what, text, *template)
 	}
 }

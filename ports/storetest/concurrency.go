@@ -226,13 +226,7 @@ func testConcurrentEnsureAdmin(t *testing.T, newRepo func(*testing.T) ports.User
 	}
 	start.ReleaseAndWait()
 
-	calls := make([]string, n)
-	for i, err := range errs {
-		calls[i] = fmt.Sprintf("EnsureAdmin(%q)", users[i].Email)
-		if err != nil {
-			t.Errorf("concurrent %s: unexpected error: %v", calls[i], err)
-		}
-	}
+	calls := ensureAdminCalls(t, users, errs)
 	winner := soleWinner(t, "EnsureAdmins of one email in different letter cases (reporting true)", calls, created)
 	if winner < 0 {
 		return
@@ -386,13 +380,7 @@ func testConcurrentEnsureAdminDistinct(t *testing.T, newRepo func(*testing.T) po
 	}
 	start.ReleaseAndWait()
 
-	calls := make([]string, n)
-	for i, err := range errs {
-		calls[i] = fmt.Sprintf("EnsureAdmin(%q)", users[i].Email)
-		if err != nil {
-			t.Errorf("concurrent %s: unexpected error: %v", calls[i], err)
-		}
-	}
+	calls := ensureAdminCalls(t, users, errs)
 	winner := soleWinner(t, fmt.Sprintf("EnsureAdmins of %d different emails on a store with no administrator (reporting true)", nEmails), calls, created)
 	var storedEmails []string
 	for i := range nEmails {
@@ -416,4 +404,18 @@ func testConcurrentEnsureAdminDistinct(t *testing.T, newRepo func(*testing.T) po
 		checkFind(t, ctx, repo, u.Email, stored(u))
 	}
 	checkList(t, ctx, repo, 10, 0, []domain.User{stored(bystanders[0]), stored(bystanders[1])})
+}
+
+// ensureAdminCalls names the concurrent EnsureAdmin calls of users, for
+// soleWinner, and reports any of them that failed.
+func ensureAdminCalls(t *testing.T, users []domain.User, errs []error) []string {
+	t.Helper()
+	calls := make([]string, len(users))
+	for i, err := range errs {
+		calls[i] = fmt.Sprintf("EnsureAdmin(%q)", users[i].Email)
+		if err != nil {
+			t.Errorf("concurrent %s: unexpected error: %v", calls[i], err)
+		}
+	}
+	return calls
 }

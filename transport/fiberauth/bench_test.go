@@ -20,19 +20,7 @@ import (
 // Fiber app, calling the app's fasthttp handler directly with the same token
 // on every request: the difference is what the middleware costs a request.
 func BenchmarkRequireLogin(b *testing.B) {
-	fx := contracttest.NewBenchFixture(b)
-	app := fiber.New(fiberauth.AppConfig(fiber.Config{}))
-	auth, err := fiberauth.Setup(app, httpapi.Config{Service: fx.Service})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ok := []byte(`{"status":"ok"}`)
-	handler := func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-		return c.Send(ok)
-	}
-	app.Get("/bare", handler)
-	app.Get("/protected", auth.RequireLogin(), handler)
+	fx, app, _, _ := newBenchApp(b)
 	serve := app.Handler()
 	authorization := "Bearer " + fx.Token
 	for _, path := range []string{"/bare", "/protected"} {
@@ -62,19 +50,7 @@ func BenchmarkRequireLogin(b *testing.B) {
 // network poller, and two goroutines) and stops it when the handler
 // returns. The client's time is in every figure.
 func BenchmarkRequestContext(b *testing.B) {
-	fx := contracttest.NewBenchFixture(b)
-	app := fiber.New(fiberauth.AppConfig(fiber.Config{DisableStartupMessage: true}))
-	auth, err := fiberauth.Setup(app, httpapi.Config{Service: fx.Service})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ok := []byte(`{"status":"ok"}`)
-	handler := func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-		return c.Send(ok)
-	}
-	app.Get("/bare", handler)
-	app.Get("/protected", auth.RequireLogin(), handler)
+	fx, app, auth, handler := newBenchApp(b)
 	app.Get("/protected-done", auth.RequireLogin(), func(c *fiber.Ctx) error {
 		_ = c.UserContext().Done()
 		return handler(c)
@@ -111,4 +87,25 @@ func BenchmarkRequestContext(b *testing.B) {
 			}
 		})
 	}
+}
+
+// newBenchApp returns the benchmarks' fixture and an app serving a tiny
+// JSON handler at /bare and, behind RequireLogin, at /protected, with its
+// Auth and the handler.
+func newBenchApp(b *testing.B) (contracttest.BenchFixture, *fiber.App, *fiberauth.Auth, fiber.Handler) {
+	b.Helper()
+	fx := contracttest.NewBenchFixture(b)
+	app := fiber.New(fiberauth.AppConfig(fiber.Config{DisableStartupMessage: true}))
+	auth, err := fiberauth.Setup(app, httpapi.Config{Service: fx.Service})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ok := []byte(`{"status":"ok"}`)
+	handler := func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return c.Send(ok)
+	}
+	app.Get("/bare", handler)
+	app.Get("/protected", auth.RequireLogin(), handler)
+	return fx, app, auth, handler
 }
