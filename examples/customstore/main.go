@@ -22,7 +22,7 @@ import (
 
 	"github.com/authadmin/authadmin/examples/internal/config"
 	"github.com/authadmin/authadmin/transport/httpapi/openapi"
-	httpauth "github.com/authadmin/authadmin/transport/nethttp"
+	"github.com/authadmin/authadmin/transport/httpauth"
 )
 
 func main() {

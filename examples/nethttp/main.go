@@ -20,7 +20,7 @@ import (
 	"syscall"
 
 	"github.com/authadmin/authadmin/examples/internal/config"
-	httpauth "github.com/authadmin/authadmin/transport/nethttp"
+	"github.com/authadmin/authadmin/transport/httpauth"
 )
 
 func main() {

@@ -8,12 +8,12 @@ import (
 	"time"
 
 	"github.com/authadmin/authadmin/transport/httpapi"
-	httpauth "github.com/authadmin/authadmin/transport/nethttp"
+	"github.com/authadmin/authadmin/transport/httpauth"
 )
 
 // NetHTTP is the Start of the net/http transport (package httpauth): the
 // auth routes and the probe routes on a ServeMux served by an http.Server.
-// transport/nethttp runs the suite with it, and so do stores that check the
+// transport/httpauth runs the suite with it, and so do stores that check the
 // contract on themselves (WithStore).
 func NetHTTP(t *testing.T, cfg httpapi.Config) string {
 	t.Helper()

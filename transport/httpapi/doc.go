@@ -3,7 +3,7 @@
 // domain errors to status codes and RFC 9457 problem documents, response
 // shapes) and the bearer-token check of RequireLogin, written once.
 //
-// A transport adapter (transport/nethttp, transport/echoauth,
+// A transport adapter (transport/httpauth, transport/echoauth,
 // transport/fiberauth) only translates: it fills a Request from its
 // framework's request, calls Route.Handle or API.Authenticate, and writes the
 // Response back. So every transport serves exactly the same contract, and

@@ -22,7 +22,7 @@ import (
 	"github.com/authadmin/authadmin/transport/echoauth"
 	"github.com/authadmin/authadmin/transport/fiberauth"
 	"github.com/authadmin/authadmin/transport/httpapi"
-	httpauth "github.com/authadmin/authadmin/transport/nethttp"
+	"github.com/authadmin/authadmin/transport/httpauth"
 	"github.com/authadmin/authadmin/usecase"
 )
 

@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/authadmin/authadmin/transport/httpapi"
-	httpauth "github.com/authadmin/authadmin/transport/nethttp"
+	"github.com/authadmin/authadmin/transport/httpauth"
 )
 
 // The default Swagger UI page pins swagger-ui-dist httpapi.SwaggerUIVersion

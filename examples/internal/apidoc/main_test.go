@@ -18,7 +18,7 @@ import (
 	"github.com/authadmin/authadmin/adapters/memstore"
 	"github.com/authadmin/authadmin/examples/internal/config"
 	"github.com/authadmin/authadmin/examples/internal/walktest"
-	httpauth "github.com/authadmin/authadmin/transport/nethttp"
+	"github.com/authadmin/authadmin/transport/httpauth"
 )
 
 // binDir holds the example binary built for the tests (removed by TestMain).

@@ -10,7 +10,7 @@ import (
 
 	"github.com/authadmin/authadmin/transport/contracttest"
 	"github.com/authadmin/authadmin/transport/httpapi"
-	httpauth "github.com/authadmin/authadmin/transport/nethttp"
+	"github.com/authadmin/authadmin/transport/httpauth"
 )
 
 type otherKey struct{}

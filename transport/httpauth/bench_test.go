@@ -6,7 +6,7 @@ import (
 
 	"github.com/authadmin/authadmin/transport/contracttest"
 	"github.com/authadmin/authadmin/transport/httpapi"
-	httpauth "github.com/authadmin/authadmin/transport/nethttp"
+	"github.com/authadmin/authadmin/transport/httpauth"
 )
 
 // BenchmarkRequireLogin serves the same tiny JSON handler bare and behind

@@ -15,7 +15,7 @@ import (
 	"github.com/authadmin/authadmin/adapters/memstore"
 	"github.com/authadmin/authadmin/transport/httpapi"
 	"github.com/authadmin/authadmin/transport/httpapi/openapi"
-	httpauth "github.com/authadmin/authadmin/transport/nethttp"
+	"github.com/authadmin/authadmin/transport/httpauth"
 	"github.com/authadmin/authadmin/usecase"
 )
 
