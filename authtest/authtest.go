@@ -206,4 +206,3 @@ func (k *Kit) Principal(email string, extra map[string]any) usecase.Principal {
 	}
 	return p
 }
-

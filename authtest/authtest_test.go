@@ -83,7 +83,10 @@ func TestMisuseNamesTheMistake(t *testing.T) {
 	}{
 		{"same email twice", func(kit *authtest.Kit) { kit.User("ann@example.com"); kit.Admin("ANN@example.com") }, "email already registered"},
 		{"token for nobody", func(kit *authtest.Kit) { kit.Token("nobody@example.com", nil) }, "make the user first"},
-		{"reserved claim", func(kit *authtest.Kit) { kit.User("ann@example.com"); kit.Token("ann@example.com", map[string]any{"sub": "x"}) }, "reserved claim"},
+		{"reserved claim", func(kit *authtest.Kit) {
+			kit.User("ann@example.com")
+			kit.Token("ann@example.com", map[string]any{"sub": "x"})
+		}, "reserved claim"},
 		{"bad email", func(kit *authtest.Kit) { kit.User("not an email") }, "invalid email"},
 	}
 	for _, tt := range tests {
