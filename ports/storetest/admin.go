@@ -70,7 +70,7 @@ func testEnsureAdminOtherAdmin(t *testing.T, newRepo func(*testing.T) ports.User
 				u := seedAdmin(email, at(time.Duration(i+1)*time.Hour))
 				created, err := repo.EnsureAdmin(ctx, u)
 				if err != nil || created {
-					t.Errorf("EnsureAdmin(%q) while %q is an administrator (%s) = %v, %v; want false, nil",
+					errorf(t, "EnsureAdmin(%q) while %q is an administrator (%s) = %v, %v; want false, nil",
 						email, first.Email, way.name, created, err)
 				}
 				if !created {
@@ -111,7 +111,7 @@ func testEnsureAdminIgnoresNonAdmins(t *testing.T, newRepo func(*testing.T) port
 		// is refused.
 		again := seedAdmin("root@example.com", at(2*time.Hour))
 		if created, err := repo.EnsureAdmin(ctx, again); err != nil || created {
-			t.Errorf("EnsureAdmin(%q) after %q was seeded = %v, %v; want false, nil", again.Email, admin.Email, created, err)
+			errorf(t, "EnsureAdmin(%q) after %q was seeded = %v, %v; want false, nil", again.Email, admin.Email, created, err)
 		}
 		checkAbsent(t, ctx, repo, again.Email, "an administrator was seeded before")
 	})

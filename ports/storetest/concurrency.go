@@ -57,7 +57,7 @@ func soleWinner(t *testing.T, what string, calls []string, won []bool) int {
 		}
 	}
 	if len(winners) != 1 {
-		t.Errorf("%d of %d concurrent %s stored the user; want exactly 1%s",
+		errorf(t, "%d of %d concurrent %s stored the user; want exactly 1%s",
 			len(winners), len(calls), what, listSome(" (winners: ", winners, ")"))
 		return -1
 	}
@@ -97,7 +97,7 @@ func testConcurrentCreateSameEmail(t *testing.T, newRepo func(*testing.T) ports.
 		calls[i] = fmt.Sprintf("Create(%q)", users[i].Email)
 		won[i] = err == nil
 		if err != nil && !errors.Is(err, domain.ErrEmailTaken) {
-			t.Errorf("concurrent %s: got error %v; want nil or an error wrapping %q", calls[i], err, domain.ErrEmailTaken)
+			errorf(t, "concurrent %s: got %s; want nil or an error wrapping domain.ErrEmailTaken", calls[i], gotErr(err))
 		}
 	}
 	winner := soleWinner(t, "Creates of one email in different letter cases", calls, won)
@@ -135,9 +135,9 @@ func testConcurrentCreateAndEnsureAdmin(t *testing.T, newRepo func(*testing.T) p
 	for i, err := range errs {
 		switch {
 		case i%2 == 0 && err != nil && !errors.Is(err, domain.ErrEmailTaken):
-			t.Errorf("concurrent %s racing EnsureAdmin: got error %v; want nil or an error wrapping %q", calls[i], err, domain.ErrEmailTaken)
+			errorf(t, "concurrent %s racing EnsureAdmin: got %s; want nil or an error wrapping domain.ErrEmailTaken", calls[i], gotErr(err))
 		case i%2 == 1 && err != nil:
-			t.Errorf("concurrent %s racing Create: unexpected error: %v", calls[i], err)
+			errorf(t, "concurrent %s racing Create: unexpected error: %v", calls[i], err)
 		}
 	}
 	winner := soleWinner(t, "Creates and EnsureAdmins of one email", calls, won)
@@ -163,7 +163,7 @@ func testConcurrentNoLostUpdate(t *testing.T, newRepo func(*testing.T) ports.Use
 			for done < increments {
 				u, err := repo.FindByEmail(ctx, "counter@example.com")
 				if err != nil {
-					t.Errorf("worker %d: FindByEmail: unexpected error: %v", w, err)
+					errorf(t, "worker %d: FindByEmail: unexpected error: %v", w, err)
 					return
 				}
 				runtime.Gosched() // widen the window between read and write
@@ -176,13 +176,13 @@ func testConcurrentNoLostUpdate(t *testing.T, newRepo func(*testing.T) ports.Use
 				case errors.Is(err, domain.ErrConflict):
 					conflicts.Add(1)
 					if myConflicts++; myConflicts > maxConflicts {
-						t.Errorf("worker %d: gave up after %d ErrConflicts from Update with %d of %d increments done",
+						errorf(t, "worker %d: gave up after %d errors wrapping domain.ErrConflict from Update with %d of %d increments done",
 							w, maxConflicts, done, increments)
 						return
 					}
 				default:
-					t.Errorf("worker %d: Update(Revision %d): got error %v; want nil or an error wrapping %q",
-						w, u.Revision, err, domain.ErrConflict)
+					errorf(t, "worker %d: Update(Revision %d): got %s; want nil or an error wrapping domain.ErrConflict",
+						w, u.Revision, gotErr(err))
 					return
 				}
 			}
@@ -193,14 +193,14 @@ func testConcurrentNoLostUpdate(t *testing.T, newRepo func(*testing.T) ports.Use
 	u := mustFind(t, ctx, repo, "counter@example.com")
 	n := successes.Load()
 	if n != workers*increments && !t.Failed() {
-		t.Errorf("%d successful Updates; want %d", n, workers*increments)
+		errorf(t, "%d successful Updates; want %d", n, workers*increments)
 	}
 	if u.TokenVersion != n {
-		t.Errorf("after %d successful read-increment-Update cycles (%d ErrConflict retries) TokenVersion = %d; want %d: %d updates were lost (Update must refuse a stale Revision with ErrConflict, atomically)",
+		errorf(t, "after %d successful read-increment-Update cycles (%d retries after domain.ErrConflict) TokenVersion = %d; want %d: %d updates were lost (Update must refuse a stale Revision with an error wrapping domain.ErrConflict, atomically)",
 			n, conflicts.Load(), u.TokenVersion, n, n-u.TokenVersion)
 	}
 	if u.Revision != 1+n {
-		t.Errorf("after Create and %d successful Updates Revision = %d; want %d", n, u.Revision, 1+n)
+		errorf(t, "after Create and %d successful Updates Revision = %d; want %d", n, u.Revision, 1+n)
 	}
 	t.Logf("%d workers x %d increments: %d successful Updates, %d conflicts retried", workers, increments, n, conflicts.Load())
 }
@@ -250,7 +250,7 @@ func testConcurrentCreateDistinct(t *testing.T, newRepo func(*testing.T) ports.U
 	want := make([]domain.User, n)
 	for i, err := range errs {
 		if err != nil {
-			t.Errorf("concurrent Create(%q) of distinct emails: unexpected error: %v", users[i].Email, err)
+			errorf(t, "concurrent Create(%q) of distinct emails: unexpected error: %v", users[i].Email, err)
 		}
 		want[i] = stored(users[i])
 		checkFind(t, ctx, repo, users[i].Email, want[i])
@@ -276,7 +276,7 @@ func testConcurrentReadsDuringUpdates(t *testing.T, newRepo func(*testing.T) por
 	// snapshot of a user has TokenVersion == Revision-1.
 	consistent := func(who string, u domain.User) {
 		if u.TokenVersion != u.Revision-1 || u.Status != domain.StatusPending {
-			t.Errorf("%s saw a torn or foreign user %q: TokenVersion %d, Revision %d, Status %q; want TokenVersion == Revision-1, Status pending",
+			errorf(t, "%s saw a torn or foreign user %q: TokenVersion %d, Revision %d, Status %q; want TokenVersion == Revision-1 (every successful Update adds 1 to both), Status pending",
 				who, u.Email, u.TokenVersion, u.Revision, u.Status)
 		}
 	}
@@ -290,7 +290,7 @@ func testConcurrentReadsDuringUpdates(t *testing.T, newRepo func(*testing.T) por
 				email := all[(w+k)%nUsers].Email
 				u, err := repo.FindByEmail(ctx, email)
 				if err != nil {
-					t.Errorf("writer %d: FindByEmail(%q): unexpected error: %v", w, email, err)
+					errorf(t, "writer %d: FindByEmail(%q): unexpected error: %v", w, email, err)
 					return
 				}
 				runtime.Gosched()
@@ -301,11 +301,11 @@ func testConcurrentReadsDuringUpdates(t *testing.T, newRepo func(*testing.T) por
 					successes.Add(1)
 				case errors.Is(err, domain.ErrConflict):
 					if conflicts++; conflicts > maxConflicts {
-						t.Errorf("writer %d: gave up after %d ErrConflicts from Update", w, maxConflicts)
+						errorf(t, "writer %d: gave up after %d errors wrapping domain.ErrConflict from Update", w, maxConflicts)
 						return
 					}
 				default:
-					t.Errorf("writer %d: Update(%q): got error %v; want nil or an error wrapping %q", w, email, err, domain.ErrConflict)
+					errorf(t, "writer %d: Update(%q): got %s; want nil or an error wrapping domain.ErrConflict", w, email, gotErr(err))
 					return
 				}
 			}
@@ -318,11 +318,11 @@ func testConcurrentReadsDuringUpdates(t *testing.T, newRepo func(*testing.T) por
 				if k%2 == 0 {
 					list, err := repo.ListPending(ctx, 100, 0)
 					if err != nil {
-						t.Errorf("%s: ListPending during updates: unexpected error: %v", who, err)
+						errorf(t, "%s: ListPending during updates: unexpected error: %v", who, err)
 						return
 					}
 					if !equalEmails(list, all) {
-						t.Errorf("%s: ListPending during updates returned %q; want %q", who, emails(list), emails(all))
+						errorf(t, "%s: ListPending during updates returned %q; want %q", who, emails(list), emails(all))
 						return
 					}
 					for _, u := range list {
@@ -333,7 +333,7 @@ func testConcurrentReadsDuringUpdates(t *testing.T, newRepo func(*testing.T) por
 				email := all[(r+k)%nUsers].Email
 				u, err := repo.FindByEmail(ctx, email)
 				if err != nil {
-					t.Errorf("%s: FindByEmail(%q) during updates: unexpected error: %v", who, email, err)
+					errorf(t, "%s: FindByEmail(%q) during updates: unexpected error: %v", who, email, err)
 					return
 				}
 				consistent(who+" in FindByEmail", u)
@@ -348,7 +348,7 @@ func testConcurrentReadsDuringUpdates(t *testing.T, newRepo func(*testing.T) por
 		total += u.TokenVersion
 	}
 	if n := successes.Load(); total != n {
-		t.Errorf("after %d successful Updates the TokenVersions add up to %d; want %d (updates were lost)", n, total, n)
+		errorf(t, "after %d successful Updates the TokenVersions add up to %d; want %d (updates were lost)", n, total, n)
 	}
 }
 
@@ -389,11 +389,11 @@ func testConcurrentEnsureAdminDistinct(t *testing.T, newRepo func(*testing.T) po
 		case err == nil:
 			storedEmails = append(storedEmails, email)
 		case !errors.Is(err, domain.ErrUserNotFound):
-			t.Errorf("FindByEmail(%q) after the race: got error %v; want nil or an error wrapping %q", email, err, domain.ErrUserNotFound)
+			errorf(t, "FindByEmail(%q) after the race: got %s; want nil or an error wrapping domain.ErrUserNotFound", email, gotErr(err))
 		}
 	}
 	if len(storedEmails) != 1 {
-		t.Errorf("after %d concurrent EnsureAdmins of %d different emails, %d of those emails hold a user%s; want exactly 1 administrator",
+		errorf(t, "after %d concurrent EnsureAdmins of %d different emails, %d of those emails hold a user%s; want exactly 1 administrator",
 			n, nEmails, len(storedEmails), listSome(" (", storedEmails, ")"))
 	}
 	if winner >= 0 {
@@ -414,7 +414,7 @@ func ensureAdminCalls(t *testing.T, users []domain.User, errs []error) []string 
 	for i, err := range errs {
 		calls[i] = fmt.Sprintf("EnsureAdmin(%q)", users[i].Email)
 		if err != nil {
-			t.Errorf("concurrent %s: unexpected error: %v", calls[i], err)
+			errorf(t, "concurrent %s: unexpected error: %v", calls[i], err)
 		}
 	}
 	return calls

@@ -32,7 +32,7 @@ func within(t *testing.T, what string, f func()) bool {
 	case <-done:
 		return true
 	case <-timer.C:
-		t.Errorf("%s did not return within %v", what, promptly)
+		errorf(t, "%s did not return within %v", what, promptly)
 		return false
 	}
 }
@@ -74,7 +74,7 @@ func testContextDone(t *testing.T, newRepo func(*testing.T) ports.UserRepository
 			checkErr := func(what string, err error) (failed bool) {
 				t.Helper()
 				if err != nil && !errors.Is(err, kind.want) {
-					t.Errorf("%s with %s: got error %v; want nil or an error wrapping %q (ctx.Err())", what, kind.desc, err, kind.want)
+					errorf(t, "%s with %s: got %s; want nil or an error wrapping %s (ctx.Err())", what, kind.desc, gotErr(err), errName(kind.want))
 				}
 				return err != nil
 			}
@@ -101,7 +101,7 @@ func testContextDone(t *testing.T, newRepo func(*testing.T) ports.UserRepository
 				return
 			}
 			if !checkErr("ListPending(10, 0)", err) && !slices.Equal(emails(list), []string{"ann@example.com"}) {
-				t.Errorf("ListPending(10, 0) with %s succeeded with %q; want [ann@example.com]", kind.desc, emails(list))
+				errorf(t, "ListPending(10, 0) with %s succeeded with %q; want [ann@example.com]", kind.desc, emails(list))
 			}
 
 			bob := pending("bob@example.com", at(time.Second))
@@ -136,8 +136,8 @@ func testContextDone(t *testing.T, newRepo func(*testing.T) ports.UserRepository
 			}
 			switch {
 			case !checkErr(`EnsureAdmin("root@example.com")`, err) && !created:
-				t.Errorf("EnsureAdmin(%q) with %s on a store with no administrator = false, nil; want true, nil or an error wrapping %q",
-					root.Email, kind.desc, kind.want)
+				errorf(t, "EnsureAdmin(%q) with %s on a store with no administrator = false, nil; want true, nil or an error wrapping %s",
+					root.Email, kind.desc, errName(kind.want))
 			case err == nil:
 				checkFind(t, live, repo, root.Email, stored(root))
 			case !unknown(err):
@@ -163,7 +163,7 @@ func testContextDone(t *testing.T, newRepo func(*testing.T) ports.UserRepository
 				return
 			}
 			if err != nil {
-				t.Errorf("Update(%q) after the calls with %s: unexpected error: %v", carol.Email, kind.desc, err)
+				errorf(t, "Update(%q) after the calls with %s: unexpected error: %v", carol.Email, kind.desc, err)
 			}
 		})
 	}

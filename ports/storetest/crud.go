@@ -15,7 +15,7 @@ func testFindEmpty(t *testing.T, newRepo func(*testing.T) ports.UserRepository) 
 	u, err := repo.FindByEmail(ctx, "nobody@example.com")
 	wantErr(t, `FindByEmail("nobody@example.com") on an empty store`, err, domain.ErrUserNotFound)
 	if err == nil {
-		t.Errorf("FindByEmail on an empty store returned user %+v", u)
+		errorf(t, "FindByEmail on an empty store returned user %+v", u)
 	}
 }
 
@@ -223,7 +223,7 @@ func testUpdateStaleRevision(t *testing.T, newRepo func(*testing.T) ports.UserRe
 	second.PasswordHash = "$2a$10$changed-by-the-user"
 	second.UpdatedAt = at(2 * time.Minute)
 	err := repo.Update(ctx, second)
-	wantErr(t, "Update with a stale copy (read at Revision 1, stored Revision is 2)", err, domain.ErrConflict)
+	wantErr(t, "Update with a stale Revision (read at Revision 1, stored Revision is 2)", err, domain.ErrConflict)
 	checkFind(t, ctx, repo, "ann@example.com", want)
 
 	// Only an equal Revision matches: one from the future conflicts too.
@@ -251,8 +251,8 @@ func testUpdateUnknown(t *testing.T, newRepo func(*testing.T) ports.UserReposito
 		wantErr(t, fmt.Sprintf("Update(%q, Revision %d) of an email never created", ghost.Email, rev), err, domain.ErrUserNotFound)
 	}
 	if u, err := repo.FindByEmail(ctx, "ghost@example.com"); !errors.Is(err, domain.ErrUserNotFound) {
-		t.Errorf("FindByEmail(%q) after a failed Update = %+v, %v; want an error wrapping %q (Update must not create users)",
-			"ghost@example.com", u, err, domain.ErrUserNotFound)
+		errorf(t, "FindByEmail(%q) after a failed Update = %+v, %v; want an error wrapping domain.ErrUserNotFound (Update must not create users)",
+			"ghost@example.com", u, err)
 	}
 	checkList(t, ctx, repo, 10, 0, []domain.User{stored(pending("ann@example.com", base))})
 }
@@ -279,7 +279,7 @@ func testListPendingEmpty(t *testing.T, newRepo func(*testing.T) ports.UserRepos
 	ctx, repo := t.Context(), newRepo(t)
 	for _, p := range []struct{ limit, offset int }{{1, 0}, {10, 0}, {10, 5}} {
 		if list := mustList(t, ctx, repo, p.limit, p.offset); len(list) != 0 {
-			t.Errorf("ListPending(limit %d, offset %d) on an empty store returned %q; want none", p.limit, p.offset, emails(list))
+			errorf(t, "ListPending(limit %d, offset %d) on an empty store returned %q; want none", p.limit, p.offset, emails(list))
 		}
 	}
 }
@@ -330,18 +330,18 @@ func testListPendingPaging(t *testing.T, newRepo func(*testing.T) ports.UserRepo
 	for _, p := range []struct{ offset, wantLen int }{{0, 10}, {10, 10}, {20, 5}} {
 		page := mustList(t, ctx, repo, 10, p.offset)
 		if len(page) != p.wantLen {
-			t.Errorf("ListPending(limit 10, offset %d) with %d pending users returned %d users; want %d",
+			errorf(t, "ListPending(limit 10, offset %d) with %d pending users returned %d users; want %d",
 				p.offset, n, len(page), p.wantLen)
 		}
 		got = append(got, page...)
 	}
 	if !equalEmails(got, all) {
-		t.Errorf("pages of 10 concatenated give %q; want %q", emails(got), emails(all))
+		errorf(t, "pages of 10 concatenated give %q; want %q", emails(got), emails(all))
 	}
 
 	for _, off := range []int{n, n + 1, 1000} {
 		if page := mustList(t, ctx, repo, 10, off); len(page) != 0 {
-			t.Errorf("ListPending(limit 10, offset %d) with %d pending users returned %q; want none", off, n, emails(page))
+			errorf(t, "ListPending(limit 10, offset %d) with %d pending users returned %q; want none", off, n, emails(page))
 		}
 	}
 	checkList(t, ctx, repo, 100, 0, all)
@@ -429,7 +429,7 @@ func testEnsureAdminKeepsExisting(t *testing.T, newRepo func(*testing.T) ports.U
 		t.Helper()
 		created, err := repo.EnsureAdmin(t.Context(), u)
 		if err != nil || created {
-			t.Errorf("EnsureAdmin(%q) when the user exists = %v, %v; want false, nil", u.Email, created, err)
+			errorf(t, "EnsureAdmin(%q) when the user exists = %v, %v; want false, nil", u.Email, created, err)
 		}
 	}
 

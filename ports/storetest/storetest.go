@@ -21,9 +21,8 @@
 // other users do not prevent seeding, and that of concurrent EnsureAdmins
 // on an empty store, for one email in different letter cases or for many
 // different emails, exactly one reports true and exactly one administrator
-// is stored. A store that checks only the email, as the contract once
-// allowed, fails; so does one that checks for an administrator and inserts
-// in two steps.
+// is stored. A store that checks only the email fails; so does one that
+// checks for an administrator and inserts in two steps.
 //
 // A call whose context is already done (cancelled, or past its deadline)
 // may either do its work, as a store that never waits may, or return an
@@ -61,6 +60,11 @@
 //
 // A store backed by a shared database can return a store on a fresh schema,
 // database or table prefix per call.
+//
+// A failure that repeats within a test (one check failing for many users,
+// goroutines or iterations) is reported three times, and then as a count
+// when the test ends. Messages name the errors a store must wrap by their Go
+// identifiers, such as domain.ErrConflict.
 //
 // The fixtures use UTC times truncated to the microsecond, the precision SQL
 // databases keep, and compare times with time.Time.Equal, so a store may
@@ -199,7 +203,7 @@ func fmtTime(t time.Time) string { return t.Format(time.RFC3339Nano) }
 func checkUser(t *testing.T, what string, got, want domain.User) {
 	t.Helper()
 	if d := userDiff(got, want); len(d) > 0 {
-		t.Errorf("%s returned a user that differs from the expected one:\n\t%s", what, strings.Join(d, "\n\t"))
+		errorf(t, "%s returned a user that differs from the expected one:\n\t%s", what, strings.Join(d, "\n\t"))
 	}
 }
 
@@ -234,7 +238,7 @@ func checkFind(t *testing.T, ctx context.Context, repo ports.UserRepository, ema
 	t.Helper()
 	got, err := repo.FindByEmail(ctx, email)
 	if err != nil {
-		t.Errorf("FindByEmail(%q): unexpected error: %v", email, err)
+		errorf(t, "FindByEmail(%q): unexpected error: %v", email, err)
 		return
 	}
 	checkUser(t, fmt.Sprintf("FindByEmail(%q)", email), got, want)
@@ -249,7 +253,7 @@ func mustList(t *testing.T, ctx context.Context, repo ports.UserRepository, limi
 		t.Fatalf("ListPending(limit %d, offset %d): unexpected error: %v", limit, offset, err)
 	}
 	if list == nil {
-		t.Errorf("ListPending(limit %d, offset %d) returned a nil slice; want a non-nil (possibly empty) slice", limit, offset)
+		errorf(t, "ListPending(limit %d, offset %d) returned a nil slice; want a non-nil (possibly empty) slice", limit, offset)
 	}
 	return list
 }
@@ -268,7 +272,7 @@ func checkList(t *testing.T, ctx context.Context, repo ports.UserRepository, lim
 	t.Helper()
 	got := mustList(t, ctx, repo, limit, offset)
 	if !slices.Equal(emails(got), emails(want)) {
-		t.Errorf("ListPending(limit %d, offset %d) returned emails %q; want %q", limit, offset, emails(got), emails(want))
+		errorf(t, "ListPending(limit %d, offset %d) returned emails %q; want %q", limit, offset, emails(got), emails(want))
 		return
 	}
 	for i := range got {
@@ -280,7 +284,7 @@ func checkList(t *testing.T, ctx context.Context, repo ports.UserRepository, lim
 func wantErr(t *testing.T, what string, err, target error) {
 	t.Helper()
 	if !errors.Is(err, target) {
-		t.Errorf("%s: got error %v; want an error wrapping %q", what, err, target)
+		errorf(t, "%s: got %s; want an error wrapping %s", what, gotErr(err), errName(target))
 	}
 }
 
@@ -322,8 +326,8 @@ func checkAbsent(t *testing.T, ctx context.Context, repo ports.UserRepository, e
 	u, err := repo.FindByEmail(ctx, email)
 	switch {
 	case err == nil:
-		t.Errorf("FindByEmail(%q) found %+v; want no such user: %s", email, u, why)
+		errorf(t, "FindByEmail(%q) found %+v; want no such user: %s", email, u, why)
 	case !errors.Is(err, domain.ErrUserNotFound):
-		t.Errorf("FindByEmail(%q): got error %v; want an error wrapping %q (%s)", email, err, domain.ErrUserNotFound, why)
+		errorf(t, "FindByEmail(%q): got %s; want an error wrapping domain.ErrUserNotFound (%s)", email, gotErr(err), why)
 	}
 }
