@@ -98,7 +98,7 @@ func New(cost int, opts ...Option) (*Hasher, error) {
 		cost = DefaultCost
 	}
 	if cost < MinCost || cost > MaxCost {
-		return nil, fmt.Errorf("bcrypthash: cost %d outside %d..%d", cost, MinCost, MaxCost)
+		return nil, fmt.Errorf("bcrypthash: cost %d outside %d..%d; pass 0 for DefaultCost (%d)", cost, MinCost, MaxCost, DefaultCost)
 	}
 	if cost < MinProductionCost {
 		if !o.allowLowCost {
@@ -182,7 +182,7 @@ func (h *Hasher) Compare(ctx context.Context, hash, password string) error {
 		return nil
 	case err == nil, errors.Is(err, bcrypt.ErrMismatchedHashAndPassword), errors.Is(err, bcrypt.ErrPasswordTooLong):
 		h.pad(cost, pw)
-		return domain.ErrPasswordMismatch
+		return fmt.Errorf("bcrypthash: %w", domain.ErrPasswordMismatch)
 	default:
 		return fmt.Errorf("bcrypthash: unusable stored hash: %w", err)
 	}

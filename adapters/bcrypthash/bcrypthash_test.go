@@ -79,6 +79,9 @@ func TestNew(t *testing.T) {
 				if !strings.HasPrefix(err.Error(), "bcrypthash: ") {
 					t.Errorf("error %q lacks the package prefix", err)
 				}
+				if tt.wantErr == errAny && !strings.Contains(err.Error(), "pass 0 for DefaultCost") {
+					t.Errorf("error %q does not say what to pass instead", err)
+				}
 				return
 			}
 			if err != nil {
@@ -146,8 +149,8 @@ func TestHashCompareRoundTrip(t *testing.T) {
 			}
 			for _, w := range tt.wrong {
 				err := h.Compare(ctx, hash, w)
-				if !errors.Is(err, domain.ErrPasswordMismatch) {
-					t.Errorf("Compare(%q) = %v, want ErrPasswordMismatch", w, err)
+				if !errors.Is(err, domain.ErrPasswordMismatch) || !strings.HasPrefix(err.Error(), "bcrypthash: ") {
+					t.Errorf("Compare(%q) = %v, want an error wrapping domain.ErrPasswordMismatch, prefixed \"bcrypthash: \"", w, err)
 				}
 			}
 		})

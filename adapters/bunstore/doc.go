@@ -11,9 +11,10 @@
 //
 // The store keeps users in one table (default "users", see WithTable) keyed
 // by the normalised email (domain.EmailKey), with partial indexes serving
-// the pending listing and EnsureAdmin's search for an administrator. Open and New create the table, or migrate it from an
-// older schema version, at every start; the version is recorded in the
-// table named by VersionTable, and concurrent starts are serialised.
+// the pending listing and EnsureAdmin's search for an administrator. Open
+// and New create the table, or migrate it from an older schema version, at
+// every start; the version is recorded in the table named by VersionTable,
+// and concurrent starts are serialised.
 //
 // Create inserts with ON CONFLICT DO NOTHING (exactly one of racing
 // registrations of an email wins), and Update is a compare-and-swap on the
@@ -23,24 +24,20 @@
 // transaction-scoped advisory lock on PostgreSQL (see Store.EnsureAdmin).
 //
 // Writes are reported truthfully when the connection fails. Each Create,
-// EnsureAdmin and Update stores a random write id with the row, and runs on
-// a connection of its own (a sql.Conn), so that database/sql does not run
-// it again behind the store's back: pgx v5's driver reports a connection
-// that broke while the answer was being read as driver.ErrBadConn ("not
-// sent, safe to retry"), upon which the pool's ExecContext runs the
-// statement again on another connection, and that second run found the
-// first one's row ("email already registered") or revision ("changed
-// concurrently"). When a
-// write's outcome is unknown (its connection broke after the statement was
-// sent, or its context ended while it ran) the store reads the row back:
-// its own write id means the write was applied and is reported as a
-// success; otherwise the store reports what it can prove (the email taken
-// by another call, a missing user) or an error wrapping
-// domain.ErrStoreUnavailable. It never reports domain.ErrEmailTaken or
-// domain.ErrConflict for its own write. The read runs for at most a second,
-// detached from the caller's context if that has ended, so a write can
-// return up to a second after its context is done; reads return as soon as
-// their context is done.
+// EnsureAdmin and Update stores a random write id with the row and runs on
+// a connection of its own (a sql.Conn), so that database/sql never runs it
+// a second time behind the store's back (pgx reports a connection that
+// broke while the answer was read as driver.ErrBadConn, which the pool
+// would otherwise retry). When a write's outcome is unknown (its
+// connection broke after the statement was sent, or its context ended
+// while it ran) the store reads the row back: its own write id means the
+// write was applied and is reported as a success; otherwise the store
+// reports what it can prove (the email taken by another call, a missing
+// user) or an error wrapping domain.ErrStoreUnavailable. It never reports
+// domain.ErrEmailTaken or domain.ErrConflict for its own write. The read
+// runs for at most a second, detached from the caller's context if that
+// has ended, so a write can return up to a second after its context is
+// done; reads return as soon as their context is done.
 //
 // A SQLite file Open creates is readable by its owner only (0600), and so
 // are the -wal and -shm files SQLite makes next to it: they hold password

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -15,39 +14,24 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
-	"github.com/authadmin/authadmin/adapters/bcrypthash"
 	"github.com/authadmin/authadmin/adapters/bunstore"
-	"github.com/authadmin/authadmin/adapters/jwtcodec"
+	"github.com/authadmin/authadmin/authtest"
 	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/internal/faultproxy"
 	"github.com/authadmin/authadmin/ports"
 	"github.com/authadmin/authadmin/usecase"
 )
 
-// newService returns the use cases on repo, with a cheap hash so that the
-// load tests measure the store.
-func newService(t *testing.T, repo ports.UserRepository) *usecase.Service {
-	t.Helper()
-	discard := slog.New(slog.DiscardHandler)
-	hasher, err := bcrypthash.New(4, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := jwtcodec.New(jwtcodec.Config{Secret: testSecret, Logger: discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := usecase.New(usecase.Config{
-		Users: repo, Hasher: hasher, Tokens: codec, Logger: discard,
+// newService returns the use cases on repo, with the test kit's fast hasher
+// so that the load tests measure the store. Passwords are checked with
+// authtest.Hasher.
+func newService(repo ports.UserRepository) *usecase.Service {
+	return authtest.New(authtest.WithStore(repo), authtest.WithConfig(func(c *usecase.Config) {
 		// These tests load the store, not the hashing cap: every
 		// concurrent registration may wait for a slot, also many for one
 		// account.
-		HashQueue: 1000, HashQueuePerClient: 1000, HashWait: time.Minute,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return svc
+		c.HashQueue, c.HashQueuePerClient, c.HashWait = 1000, 1000, time.Minute
+	})).Service
 }
 
 // forEachEngine runs f as a subtest on a fresh store of every engine.
@@ -63,7 +47,7 @@ func TestLoadDistinctRegistrations(t *testing.T) {
 	const n = 100
 	forEachEngine(t, func(t *testing.T, s *bunstore.Store) {
 		ctx := context.Background()
-		errs := registerAtOnce(newService(t, s), n, func(i int) string { return fmt.Sprintf("user%03d@example.com", i) })
+		errs := registerAtOnce(newService(s), n, func(i int) string { return fmt.Sprintf("user%03d@example.com", i) })
 		for i, err := range errs {
 			if err != nil {
 				t.Errorf("Register(user%03d): %v", i, err)
@@ -86,7 +70,7 @@ func TestLoadSameEmailCaseVariants(t *testing.T) {
 	const n = 50
 	forEachEngine(t, func(t *testing.T, s *bunstore.Store) {
 		ctx := context.Background()
-		errs := registerAtOnce(newService(t, s), n, func(i int) string { return caseVariant("load.test@example.com", i) })
+		errs := registerAtOnce(newService(s), n, func(i int) string { return caseVariant("load.test@example.com", i) })
 		won := 0
 		for i, err := range errs {
 			switch {

@@ -37,10 +37,6 @@ var pg struct {
 // logger after it.
 var quiet = bunstore.WithLogger(slog.New(slog.DiscardHandler))
 
-// testSecret signs the tokens of the tests that run the use cases: a
-// fixed key, random-looking enough for jwtcodec's strength check.
-var testSecret = []byte("tG7v0QmZ2xKp9LwB4sNe8YcH1rJd6UaF")
-
 // tableSeq makes the table names of stores on the shared pool unique.
 var tableSeq atomic.Int64
 

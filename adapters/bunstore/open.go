@@ -103,7 +103,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	)
 	switch {
 	case t.engine == enginePostgres:
-		db, err = openPostgres(t.pgURL)
+		if db, err = openPostgres(t.pgURL); err != nil {
+			return nil, err // names the URL already
+		}
 	case t.path == "":
 		db, onClose, err = openSQLiteMemory(ctx)
 	default:
@@ -283,11 +285,11 @@ func openPostgres(u *url.URL) (*bun.DB, error) {
 	if err != nil {
 		// pgx's message quotes the connection string with the password
 		// redacted on a best-effort basis; quote only its cause.
-		msg := "cannot parse the PostgreSQL URL"
+		msg := "cannot parse the PostgreSQL URL " + describePostgres(u)
 		if cause := errors.Unwrap(err); cause != nil {
 			msg += ": " + cause.Error()
 		}
-		return nil, fmt.Errorf("%w: %s", ErrUnsupportedURL, msg)
+		return nil, urlError("%s", msg)
 	}
 	if !u.Query().Has("default_query_exec_mode") {
 		cfg.DefaultQueryExecMode = pgDefaultExecMode

@@ -47,7 +47,7 @@ import (
 
 	"github.com/authadmin/authadmin/adapters/bcrypthash"
 	"github.com/authadmin/authadmin/adapters/bunstore"
-	"github.com/authadmin/authadmin/adapters/jwtcodec"
+	"github.com/authadmin/authadmin/authtest"
 	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/ports"
 	"github.com/authadmin/authadmin/usecase"
@@ -582,7 +582,7 @@ func BenchmarkLookupScale(b *testing.B) {
 // the number of users.
 func BenchmarkServiceScale(b *testing.B) {
 	forEachScale(b, "login/", func(b *testing.B, be scaleBackend, n int) {
-		svc := newScaleService(b, openScale(b, be, n))
+		svc := newScaleKit(b, openScale(b, be, n)).Service
 		users := approvedUsers(n, 1<<12)
 		reqs := make([]usecase.LoginRequest, len(users))
 		for k, i := range users {
@@ -603,13 +603,14 @@ func BenchmarkServiceScale(b *testing.B) {
 		}
 	})
 	forEachScale(b, "authenticate/", func(b *testing.B, be scaleBackend, n int) {
-		svc := newScaleService(b, openScale(b, be, n))
+		kit := newScaleKit(b, openScale(b, be, n))
+		svc := kit.Service
 		hashes, err := scaleHashes()
 		if err != nil {
 			b.Fatal(err)
 		}
 		ctx := context.Background()
-		issued := time.Now().UTC().Truncate(time.Second)
+		issued := kit.Clock.Now()
 		users := approvedUsers(n, 1<<14)
 		tokens := make([]string, len(users))
 		for k, i := range users {
@@ -619,7 +620,7 @@ func BenchmarkServiceScale(b *testing.B) {
 			// at 1M users.
 			u := scaleUser(i, hashes)
 			at := issued.Add(-time.Duration(k) * time.Second)
-			tokens[k], err = scaleCodec.Encode(ctx, domain.Claims{Subject: u.Email, IsAdmin: u.IsAdmin,
+			tokens[k], err = kit.Tokens.Encode(ctx, domain.Claims{Subject: u.Email, IsAdmin: u.IsAdmin,
 				TokenVersion: u.TokenVersion, IssuedAt: at, ExpiresAt: issued.Add(time.Hour)})
 			if err != nil {
 				b.Fatal(err)
@@ -643,31 +644,18 @@ func BenchmarkServiceScale(b *testing.B) {
 // quietLog discards what it is given.
 var quietLog = slog.New(slog.DiscardHandler)
 
-// scaleCodec signs the tokens of the scale benchmarks.
-var scaleCodec = func() *jwtcodec.Codec {
-	c, err := jwtcodec.New(jwtcodec.Config{Secret: testSecret, Logger: quietLog})
-	if err != nil {
-		panic(err)
-	}
-	return c
-}()
-
-// newScaleService returns the use cases on repo with bcrypt at MinCost (the
-// seeded hashes' cost) and no user cache.
-func newScaleService(tb testing.TB, repo ports.UserRepository) *usecase.Service {
+// newScaleKit returns the test kit on repo, with bcrypt at MinCost (the
+// seeded hashes' cost, so that Login checks real hashes and never rehashes)
+// and no user cache.
+func newScaleKit(tb testing.TB, repo ports.UserRepository) *authtest.Kit {
 	tb.Helper()
 	hasher, err := bcrypthash.New(bcrypthash.MinCost, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(quietLog))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc, err := usecase.New(usecase.Config{
-		Users: repo, Hasher: hasher, Tokens: scaleCodec, Logger: quietLog,
-		UserCacheTTL: -1,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return svc
+	return authtest.New(authtest.WithStore(repo), authtest.WithConfig(func(c *usecase.Config) {
+		c.Hasher, c.UserCacheTTL = hasher, -1
+	}))
 }
 
 // explain returns the plan the database makes for query with args (bun

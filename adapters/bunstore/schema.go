@@ -22,14 +22,23 @@ const VersionTable = "bunstore_schema"
 
 // ErrSchemaTooNew is wrapped by the error Open and New return when the
 // database holds a users table made by a newer bunstore than this one. They
-// then change nothing; upgrade the program instead.
-var ErrSchemaTooNew = errors.New("schema is newer than this bunstore")
+// then change nothing; the message says to upgrade the program.
+var ErrSchemaTooNew = errors.New("bunstore: schema is newer than this bunstore")
 
 // ErrForeignTable is wrapped by the error Open and New return when the users
 // table exists but bunstore has no record of creating it (some other program
-// owns a table of that name). They change nothing; choose another name with
-// WithTable.
-var ErrForeignTable = errors.New("table exists but was not created by bunstore")
+// owns a table of that name). They change nothing; the message names
+// WithTable, which chooses another table.
+var ErrForeignTable = errors.New("bunstore: table exists but was not created by bunstore")
+
+// otherTable is the table name the error of ErrForeignTable suggests
+// instead of table.
+func otherTable(table string) string {
+	if table == "authadmin_users" {
+		return "authadmin_users2"
+	}
+	return "authadmin_users"
+}
 
 // migration is one step of the schema's history. Steps are never edited
 // once released: a change to the schema is a new step. A step runs inside
@@ -146,15 +155,18 @@ func (s *Store) migrate(ctx context.Context, upTo int) (err error) {
 	}
 	switch {
 	case from > SchemaVersion:
-		return fmt.Errorf("bunstore: table %s is at schema version %d, this bunstore knows up to %d: %w",
-			s.table, from, SchemaVersion, ErrSchemaTooNew)
+		return fmt.Errorf("%w: table %s is at schema version %d, this bunstore knows up to %d; "+
+			"upgrade the program to a release of github.com/authadmin/authadmin/adapters/bunstore that knows version %d",
+			ErrSchemaTooNew, s.table, from, SchemaVersion, from)
 	case from == 0 && exists:
-		return fmt.Errorf("bunstore: table %s: %w (no row for it in %s)", s.table, ErrForeignTable, VersionTable)
+		return fmt.Errorf("%w: table %s has no row in %s; pass bunstore.WithTable(%q) to keep the users in another table",
+			ErrForeignTable, s.table, VersionTable, otherTable(s.table))
 	case from > 0 && !exists:
 		// Making it afresh would silently start over with no users (and
 		// seed the default admin again).
-		return fmt.Errorf("bunstore: table %s is recorded at schema version %d in %s but does not exist",
-			s.table, from, VersionTable)
+		return fmt.Errorf("bunstore: table %s is recorded at schema version %d in %s but does not exist; "+
+			"restore it from a backup, or delete its row from %s to start over with no users",
+			s.table, from, VersionTable, VersionTable)
 	case from >= upTo:
 		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 			return fmt.Errorf("bunstore: migrate %s: commit: %w", s.table, err)

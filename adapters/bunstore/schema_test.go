@@ -232,8 +232,10 @@ func TestRecordedTableMissing(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := bunstore.New(ctx, db, bunstore.WithTable(table), quiet)
-			if err == nil || !strings.Contains(err.Error(), "does not exist") {
-				t.Errorf("New with the table gone: %v; want an error saying it does not exist", err)
+			for _, want := range []string{"does not exist", "restore it from a backup", "delete its row from " + bunstore.VersionTable} {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("New with the table gone: %v; want an error saying %q", err, want)
+				}
 			}
 			if tableExists(t, db, table) {
 				t.Error("New made the table afresh")
@@ -264,6 +266,9 @@ func TestSchemaTooNew(t *testing.T) {
 			if !errors.Is(err, bunstore.ErrSchemaTooNew) {
 				t.Fatalf("New on a version-%d table: %v; want ErrSchemaTooNew", future, err)
 			}
+			if want := fmt.Sprintf("upgrade the program to a release of github.com/authadmin/authadmin/adapters/bunstore that knows version %d", future); !strings.Contains(err.Error(), want) {
+				t.Errorf("New on a version-%d table: %v; want the message to say %q", future, err, want)
+			}
 			if v := schemaVersion(t, db, table); v != future {
 				t.Errorf("the refused New changed the version to %d", v)
 			}
@@ -275,7 +280,8 @@ func TestSchemaTooNew(t *testing.T) {
 }
 
 // TestForeignTable checks that a users table bunstore did not create is
-// refused, not adopted or altered.
+// refused, not adopted or altered, with an error that names WithTable as
+// the way out.
 func TestForeignTable(t *testing.T) {
 	for _, leg := range schemaLegs {
 		t.Run(leg.name, func(t *testing.T) {
@@ -288,11 +294,29 @@ func TestForeignTable(t *testing.T) {
 			if !errors.Is(err, bunstore.ErrForeignTable) {
 				t.Fatalf("New on a foreign table: %v; want ErrForeignTable", err)
 			}
+			want := fmt.Sprintf(`bunstore: table exists but was not created by bunstore: table %s has no row in %s; `+
+				`pass bunstore.WithTable("authadmin_users") to keep the users in another table`, table, bunstore.VersionTable)
+			if err.Error() != want {
+				t.Errorf("New on a foreign table: got error\n\t%v\nwant\n\t%s", err, want)
+			}
 			if v := schemaVersion(t, db, table); v != 0 {
 				t.Errorf("the refused New recorded version %d", v)
 			}
 		})
 	}
+
+	// The suggested name is not the refused one.
+	t.Run("foreign authadmin_users", func(t *testing.T) {
+		ctx := context.Background()
+		db, _, _ := schemaLegs[0].db(t)
+		if _, err := db.ExecContext(ctx, "CREATE TABLE authadmin_users (id INTEGER PRIMARY KEY)"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := bunstore.New(ctx, db, bunstore.WithTable("authadmin_users"), quiet)
+		if want := `pass bunstore.WithTable("authadmin_users2")`; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("New on a foreign table authadmin_users: %v; want an error saying %q", err, want)
+		}
+	})
 }
 
 // TestConcurrentStarts starts eight stores on one new database at once, as

@@ -180,7 +180,7 @@ func New(ctx context.Context, db *bun.DB, opts ...Option) (*Store, error) {
 // the SQL text as standard strings ('...', backslash not special); with the
 // setting off the server reads backslashes as escapes, and a crafted email
 // could end the string early (SQL injection). Open always turns it on.
-var ErrUnsafeConnection = errors.New("standard_conforming_strings is off")
+var ErrUnsafeConnection = errors.New("bunstore: standard_conforming_strings is off")
 
 // checkStandardStrings refuses a PostgreSQL connection on which bun's
 // string literals would not be read as bun wrote them.
@@ -190,7 +190,7 @@ func checkStandardStrings(ctx context.Context, db *bun.DB) error {
 		return fmt.Errorf("bunstore: check standard_conforming_strings: %w", err)
 	}
 	if setting != "on" {
-		return fmt.Errorf("bunstore: %w on this connection; set it on (the server default since PostgreSQL 9.1), "+
+		return fmt.Errorf("%w on this connection; set it on (the server default since PostgreSQL 9.1), "+
 			"e.g. standard_conforming_strings=on in the URL", ErrUnsafeConnection)
 	}
 	return nil

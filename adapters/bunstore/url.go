@@ -11,7 +11,7 @@ import (
 // it cannot use: an unknown scheme, a malformed URL, or a SQLite URL with a
 // query string. The message names the accepted forms and never contains the
 // URL's password.
-var ErrUnsupportedURL = errors.New("unsupported database URL")
+var ErrUnsupportedURL = errors.New("bunstore: unsupported database URL")
 
 // acceptedURLs is the list of forms quoted in URL errors.
 const acceptedURLs = "sqlite://./users.db, sqlite:///abs/path.db, sqlite://:memory:, " +
@@ -210,5 +210,5 @@ func validScheme(s string) bool {
 
 // urlError formats an ErrUnsupportedURL error that lists the accepted forms.
 func urlError(format string, args ...any) error {
-	return fmt.Errorf("bunstore: %w: %s; accepted forms: %s", ErrUnsupportedURL, fmt.Sprintf(format, args...), acceptedURLs)
+	return fmt.Errorf("%w: %s; accepted forms: %s", ErrUnsupportedURL, fmt.Sprintf(format, args...), acceptedURLs)
 }

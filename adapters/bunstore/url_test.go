@@ -111,3 +111,26 @@ func TestOpenErrorsHideThePassword(t *testing.T) {
 		t.Logf("Open: %v", err)
 	}
 }
+
+// TestOpenUnparsablePostgresURL checks the error of a PostgreSQL URL that
+// parses as a URL but not as pgx's configuration: it wraps
+// ErrUnsupportedURL once, names the URL without its password, and lists the
+// accepted forms.
+func TestOpenUnparsablePostgresURL(t *testing.T) {
+	_, err := bunstore.Open(context.Background(), "postgres://app:hunter2@db.internal:5432/app?connect_timeout=soon")
+	if !errors.Is(err, bunstore.ErrUnsupportedURL) {
+		t.Fatalf("Open: got %v; want an error wrapping ErrUnsupportedURL", err)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "hunter2") {
+		t.Errorf("the error %q contains the password", msg)
+	}
+	for _, want := range []string{"bunstore: unsupported database URL: cannot parse the PostgreSQL URL postgres://app@db.internal:5432/app", "; accepted forms: "} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error %q lacks %q", msg, want)
+		}
+	}
+	if n := strings.Count(msg, "bunstore:"); n != 1 {
+		t.Errorf("the error %q has the package prefix %d times; want once", msg, n)
+	}
+}

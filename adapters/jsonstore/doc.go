@@ -10,16 +10,12 @@
 // (a registration, an approval, a password change, a login that upgrades a
 // password hash) re-encodes the whole user set, writes it out, checks it
 // and fsyncs it, and writes wait for one another, so the write rate falls
-// as the file grows. BenchmarkWrite, on a 2-vCPU virtual machine with an
-// ext4 disk, measured about 200-800 durable writes per second into an empty
-// file, 180-200 at 100 users (38 KB), 22-28 at 1,000 (385 KB) and 6 at
-// 5,000 (1.9 MB), where each write holds every other one up for about
-// 170 ms. Reads (FindByEmail, ListPending) are served from memory at any
-// size. When a Store comes to hold more than RecommendedMaxUsers users, at
-// Open or after a write, it logs a warning once, through the logger given
-// with WithLogger (by default slog.Default()); past that size, move the
-// users to a database store such as bunstore on SQLite, which needs no
-// server either.
+// as the file grows (BenchmarkWrite measures it). Reads (FindByEmail,
+// ListPending) are served from memory at any size. When a Store comes to
+// hold more than RecommendedMaxUsers users, at Open or after a write, it
+// logs a warning once, through the logger given with WithLogger (by default
+// slog.Default()); past that size, move the users to a database store such
+// as bunstore on SQLite, which needs no server either.
 //
 // # File format
 //

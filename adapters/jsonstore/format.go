@@ -147,7 +147,7 @@ func decode(data []byte) (map[string]domain.User, error) {
 	}
 	switch {
 	case version > formatVersion:
-		return nil, fmt.Errorf("format version %d is newer than this release reads (%d); upgrade, or restore a backup", version, formatVersion)
+		return nil, fmt.Errorf("format version %d is newer than this release reads (%d): %w", version, formatVersion, errNewerFormat)
 	case version != formatVersion:
 		return nil, fmt.Errorf("unsupported format version %d (want %d)", version, formatVersion)
 	}

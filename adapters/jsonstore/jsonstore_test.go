@@ -380,6 +380,14 @@ func TestOpenCorrupt(t *testing.T) {
 				if errors.Is(err, jsonstore.ErrLocked) {
 					t.Errorf("Open error wraps ErrLocked: %v", err)
 				}
+				// The error says what to do.
+				advice := "; repair the file or restore it from a backup (Open never replaces a file it cannot read)"
+				if tc.name == "future version" {
+					advice = "upgrade the program, or restore a backup in this format"
+				}
+				if !strings.HasSuffix(msg, advice) {
+					t.Errorf("Open error = %q; want it to end with %q", msg, advice)
+				}
 			}
 			if got := readFile(t, path); string(got) != tc.content {
 				t.Errorf("Open changed the file to:\n%s", got)
@@ -487,6 +495,9 @@ func TestLock(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), path+".lock") {
 			t.Errorf("ErrLocked error %q does not name the lock file", err)
+		}
+		if want := "close that Store, or stop the process, first"; runtime.GOOS == "linux" && !strings.Contains(err.Error(), want) {
+			t.Errorf("ErrLocked error %q does not say what to do (%q)", err, want)
 		}
 	}
 	if err := s.Close(); err != nil {

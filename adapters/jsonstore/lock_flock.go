@@ -33,7 +33,7 @@ func acquireLock(path string) (*fileLock, error) {
 	if err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: lock file %s is held by another Store, in this or another process", ErrLocked, path)
+			return nil, fmt.Errorf("%w: lock file %s is held by another Store, in this or another process; close that Store, or stop the process, first", ErrLocked, path)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}

@@ -23,13 +23,16 @@ var (
 
 	// ErrClosed is wrapped by the error every method returns after Close.
 	ErrClosed = errors.New("jsonstore: store is closed")
+
+	// errNewerFormat is wrapped by the error of a file written by a newer
+	// release, which no repair of the file fixes.
+	errNewerFormat = errors.New("upgrade the program, or restore a backup in this format")
 )
 
 // RecommendedMaxUsers is the number of users a file is meant for. Every
 // write re-encodes, rewrites and fsyncs the whole file, so writes slow down
-// as it grows (see the package documentation for measured rates). A Store
-// logs a warning, once, when it holds more users than this; past it, use a
-// database store such as bunstore on SQLite.
+// as it grows. A Store logs a warning, once, when it holds more users than
+// this; past it, use a database store such as bunstore on SQLite.
 const RecommendedMaxUsers = 1000
 
 // DefaultFileMode is the permission the user file is written with unless
@@ -173,8 +176,11 @@ func (s *Store) load() error {
 		return fmt.Errorf("jsonstore: open %s: %w", s.path, err)
 	}
 	users, err := decode(data)
-	if err != nil {
+	switch {
+	case errors.Is(err, errNewerFormat):
 		return fmt.Errorf("jsonstore: open %s: %w", s.path, err)
+	case err != nil:
+		return fmt.Errorf("jsonstore: open %s: %w; repair the file or restore it from a backup (Open never replaces a file it cannot read)", s.path, err)
 	}
 	s.users, s.raw = users, data
 	return nil
