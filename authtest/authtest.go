@@ -89,7 +89,7 @@ func New(opts ...Option) *Kit {
 	if o.users == nil {
 		o.users = memstore.New()
 	}
-	tokens, err := jwtcodec.New(jwtcodec.Config{Logger: o.logger}) // random key
+	tokens, err := jwtcodec.New(nil, jwtcodec.WithLogger(o.logger)) // random key
 	if err != nil {
 		panic(fmt.Sprintf("authtest: token codec: %v", err))
 	}

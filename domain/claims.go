@@ -30,11 +30,12 @@ var reservedClaims = map[string]bool{
 	ClaimID: true, ClaimIsAdmin: true, ClaimVersion: true,
 }
 
-// IsReservedClaim reports whether name is a claim extra claims may not set.
+// IsReservedClaim reports whether name is a claim extra claims may not set:
+// the JWT registered claims "sub", "exp", "iat", "nbf", "iss", "aud" and
+// "jti", and this library's "is_admin" and "ver".
 func IsReservedClaim(name string) bool { return reservedClaims[name] }
 
-// Claims is what an access token says about its bearer. A verified Claims is
-// the principal that use cases take to decide what the caller may do.
+// Claims is what an access token says about its bearer.
 type Claims struct {
 	// Subject is the user's normalised email (claim "sub").
 	Subject string

@@ -1,9 +1,6 @@
 package domain
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // MaxEmailBytes is the longest address accepted (RFC 5321's path limit less
 // the angle brackets).
@@ -14,35 +11,35 @@ const maxLocalPartBytes = 64
 // NormalizeEmail trims surrounding spaces, lower-cases s and checks that the
 // result is a single plain address: local@domain, ASCII only, no display
 // name, no quoting, no comments, no control characters anywhere (CR, LF, NUL
-// and tab are refused, not trimmed), at most
-// MaxEmailBytes bytes, and a domain of at least two DNS labels. Anything else
-// is an error wrapping ErrInvalidEmail.
+// and tab are refused, not trimmed), at most MaxEmailBytes bytes, and a
+// domain of at least two DNS labels. Anything else is a *ValidationError of
+// Kind ErrInvalidEmail whose Detail says what is wrong.
 //
-// Only ASCII is accepted on purpose: lower-casing and comparing Unicode
-// addresses safely needs normalisation the standard library lacks, and
-// look-alike characters (Cyrillic "а" for Latin "a") would otherwise make a
-// second account that reads like an existing one.
+// Only ASCII is accepted: lower-casing and comparing Unicode addresses
+// safely needs normalisation the standard library lacks, and look-alike
+// characters (Cyrillic "а" for Latin "a") would make a second account that
+// reads like an existing one.
 func NormalizeEmail(s string) (string, error) {
 	// Check the raw input, before lower-casing can fold a non-ASCII
 	// character (the Kelvin sign U+212A) into an ASCII one.
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c < 0x20 || c == 0x7f:
-			return "", fmt.Errorf("%w: control character %q", ErrInvalidEmail, rune(c))
+			return "", invalid(ErrInvalidEmail, "control character %q", rune(c))
 		case c >= 0x80:
-			return "", fmt.Errorf("%w: only ASCII addresses are accepted", ErrInvalidEmail)
+			return "", invalid(ErrInvalidEmail, "only ASCII addresses are accepted")
 		}
 	}
 	e := strings.ToLower(strings.Trim(s, " "))
 	if e == "" {
-		return "", fmt.Errorf("%w: empty", ErrInvalidEmail)
+		return "", invalid(ErrInvalidEmail, "empty")
 	}
 	if len(e) > MaxEmailBytes {
-		return "", fmt.Errorf("%w: longer than %d bytes", ErrInvalidEmail, MaxEmailBytes)
+		return "", invalid(ErrInvalidEmail, "longer than %d bytes", MaxEmailBytes)
 	}
 	at := strings.IndexByte(e, '@')
 	if at < 0 || strings.LastIndexByte(e, '@') != at {
-		return "", fmt.Errorf("%w: must contain exactly one @", ErrInvalidEmail)
+		return "", invalid(ErrInvalidEmail, "must contain exactly one @")
 	}
 	local, domain := e[:at], e[at+1:]
 	if err := checkLocalPart(local); err != nil {
@@ -57,22 +54,22 @@ func NormalizeEmail(s string) (string, error) {
 // EmailKey is the form under which stores index an email: trimmed and
 // lower-cased, without validation. Stores use it so that lookups and the
 // uniqueness rule are case-insensitive even for callers that skip
-// NormalizeEmail. (Invalid UTF-8 maps to U+FFFD, so two such invalid
-// strings may share a key; NormalizeEmail refuses them anyway.)
+// NormalizeEmail. Invalid UTF-8 maps to U+FFFD, so two invalid strings may
+// share a key; NormalizeEmail refuses both.
 func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // checkLocalPart accepts an RFC 5322 dot-atom: atext runs separated by single
 // dots.
 func checkLocalPart(local string) error {
 	if local == "" || len(local) > maxLocalPartBytes {
-		return fmt.Errorf("%w: the part before @ must be 1 to %d bytes", ErrInvalidEmail, maxLocalPartBytes)
+		return invalid(ErrInvalidEmail, "the part before @ must be 1 to %d bytes", maxLocalPartBytes)
 	}
 	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
-		return fmt.Errorf("%w: misplaced dot before @", ErrInvalidEmail)
+		return invalid(ErrInvalidEmail, "misplaced dot before @")
 	}
 	for i := 0; i < len(local); i++ {
 		if c := local[i]; c != '.' && !isAtext(c) {
-			return fmt.Errorf("%w: character %q not allowed before @", ErrInvalidEmail, rune(c))
+			return invalid(ErrInvalidEmail, "character %q not allowed before @", rune(c))
 		}
 	}
 	return nil
@@ -83,21 +80,21 @@ func checkLocalPart(local string) error {
 func checkDomain(domain string) error {
 	labels := strings.Split(domain, ".")
 	if len(labels) < 2 {
-		return fmt.Errorf("%w: the domain needs a dot", ErrInvalidEmail)
+		return invalid(ErrInvalidEmail, "the domain needs a dot")
 	}
 	for _, l := range labels {
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return fmt.Errorf("%w: malformed domain", ErrInvalidEmail)
+			return invalid(ErrInvalidEmail, "malformed domain")
 		}
 		for i := 0; i < len(l); i++ {
 			if c := l[i]; !isLetterOrDigit(c) && c != '-' {
-				return fmt.Errorf("%w: character %q not allowed in the domain", ErrInvalidEmail, rune(c))
+				return invalid(ErrInvalidEmail, "character %q not allowed in the domain", rune(c))
 			}
 		}
 	}
 	tld := labels[len(labels)-1]
 	if strings.Trim(tld, "0123456789") == "" {
-		return fmt.Errorf("%w: numeric top-level domain", ErrInvalidEmail)
+		return invalid(ErrInvalidEmail, "numeric top-level domain")
 	}
 	return nil
 }

@@ -24,7 +24,18 @@ func ExamplePasswordPolicy_Check() {
 	fmt.Println(policy.Check("short"))
 	// Output:
 	// <nil>
-	// authadmin: password is too short: at least 10 characters
+	// domain: password is too short: at least 10 characters
+}
+
+func ExampleValidationError() {
+	_, err := domain.NormalizeEmail("ann@localhost")
+	if ve, ok := errors.AsType[*domain.ValidationError](err); ok {
+		fmt.Println(ve.Detail)
+		fmt.Println(ve.Kind == domain.ErrInvalidEmail, errors.Is(err, domain.ErrValidation))
+	}
+	// Output:
+	// invalid email address: the domain needs a dot
+	// true true
 }
 
 func ExampleClaims_Int64Claim() {

@@ -21,22 +21,24 @@ type PasswordPolicy struct {
 	MinLength int
 }
 
-// Check reports whether pw is acceptable as a new password. The error wraps
-// ErrPasswordRequired, ErrPasswordTooShort or ErrPasswordTooLong.
+// Check reports whether pw is acceptable as a new password. The error is a
+// *ValidationError of Kind ErrPasswordRequired, ErrPasswordTooShort or
+// ErrPasswordTooLong.
 func (p PasswordPolicy) Check(pw string) error {
 	if err := CheckPasswordInput(pw); err != nil {
 		return err
 	}
 	if n := utf8.RuneCountInString(pw); n < p.minLength() {
-		return fmt.Errorf("%w: at least %d characters", ErrPasswordTooShort, p.minLength())
+		return invalid(ErrPasswordTooShort, "at least %d characters", p.minLength())
 	}
 	return nil
 }
 
-// Validate reports a policy that cannot be met or is meaningless.
+// Validate reports a policy that cannot be met or is meaningless: a
+// MinLength outside 0..MaxPasswordBytes.
 func (p PasswordPolicy) Validate() error {
 	if p.MinLength < 0 || p.MinLength > MaxPasswordBytes {
-		return fmt.Errorf("authadmin: password minimum length %d outside 0..%d", p.MinLength, MaxPasswordBytes)
+		return fmt.Errorf("domain: password minimum length %d outside 0..%d", p.MinLength, MaxPasswordBytes)
 	}
 	return nil
 }
@@ -51,13 +53,16 @@ func (p PasswordPolicy) minLength() int {
 // CheckPasswordInput is the check every password passes before it reaches a
 // hasher, on login as well: not empty and at most MaxPasswordBytes bytes. It
 // does not apply the minimum length, so that a policy raised later does not
-// lock out users with older, shorter passwords.
+// lock out users with older, shorter passwords. The error is a
+// *ValidationError of Kind ErrPasswordRequired or ErrPasswordTooLong.
 func CheckPasswordInput(pw string) error {
 	if pw == "" {
-		return ErrPasswordRequired
+		return invalid(ErrPasswordRequired, "")
 	}
 	if len(pw) > MaxPasswordBytes {
-		return fmt.Errorf("%w (%d bytes)", ErrPasswordTooLong, len(pw))
+		e := invalid(ErrPasswordTooLong, "")
+		e.Detail += fmt.Sprintf(" (%d bytes)", len(pw))
+		return e
 	}
 	return nil
 }

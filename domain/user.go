@@ -25,12 +25,13 @@ func (s Status) Valid() bool {
 	return false
 }
 
-// ParseStatus returns the Status named by s, or an error for anything else.
+// ParseStatus returns the Status named by s. Anything else is a
+// *ValidationError of Kind ErrValidation.
 func ParseStatus(s string) (Status, error) {
 	if st := Status(s); st.Valid() {
 		return st, nil
 	}
-	return "", fmt.Errorf("authadmin: unknown status %q", s)
+	return "", &ValidationError{Kind: ErrValidation, Detail: fmt.Sprintf("unknown status %q", s)}
 }
 
 // User is an account as stored by a UserRepository.

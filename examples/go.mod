@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/authadmin/authadmin v0.0.0-00010101000000-000000000000
 	github.com/authadmin/authadmin/adapters/bunstore v0.0.0-00010101000000-000000000000
+	github.com/authadmin/authadmin/authsetup v0.0.0-00010101000000-000000000000
 	github.com/authadmin/authadmin/transport/echoauth v0.0.0-00010101000000-000000000000
 	github.com/authadmin/authadmin/transport/fiberauth v0.0.0-00010101000000-000000000000
 	github.com/chromedp/chromedp v0.23.0
@@ -12,7 +13,6 @@ require (
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/labstack/echo/v4 v4.16.0
-	golang.org/x/net v0.62.0
 )
 
 require (
@@ -51,6 +51,7 @@ require (
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 	go.yaml.in/yaml/v4 v4.0.0 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
@@ -63,6 +64,7 @@ require (
 replace (
 	github.com/authadmin/authadmin => ..
 	github.com/authadmin/authadmin/adapters/bunstore => ../adapters/bunstore
+	github.com/authadmin/authadmin/authsetup => ../authsetup
 	github.com/authadmin/authadmin/transport/echoauth => ../transport/echoauth
 	github.com/authadmin/authadmin/transport/fiberauth => ../transport/fiberauth
 )

@@ -64,8 +64,8 @@ type UserRepository interface {
 	// ListPending returns at most limit users whose Status is
 	// domain.StatusPending, skipping the first offset of them, oldest
 	// CreatedAt first (ties broken by email in byte order, COLLATE "C" in
-	// SQL terms). It returns an empty, non-nil
-	// slice when there are none. Callers pass limit >= 1 and offset >= 0.
+	// SQL terms). It returns an empty, non-nil slice when there are none.
+	// Callers pass limit >= 1 and offset >= 0.
 	ListPending(ctx context.Context, limit, offset int) ([]domain.User, error)
 
 	// EnsureAdmin stores u, an approved administrator, with Revision 1,

@@ -223,7 +223,7 @@ func TestEnsureAdmin(t *testing.T) {
 		t.Fatalf("EnsureAdmin after restart = %v, %v; want false, nil", created, err)
 	}
 	restarted.login(t, "admin@admin.com", "new-admin-pw")
-	_, err = restarted.svc.Login(t.Context(), usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme", Local: true})
+	_, err = restarted.svc.Login(usecase.WithClient(t.Context(), usecase.Client{Local: true}), usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme"})
 	wantErr(t, "default password after restart", err, domain.ErrInvalidCredentials)
 }
 

@@ -65,7 +65,7 @@ func newFairEnv(t *testing.T, perClient int) (*gateEnv, *recordingHasher) {
 func (g *gateEnv) goLoginFrom(ctx context.Context, client, email, pw string) <-chan result {
 	ch := make(chan result, 1)
 	go func() {
-		_, err := g.svc.Login(ctx, usecase.LoginRequest{Email: email, Password: pw, Client: client})
+		_, err := g.svc.Login(usecase.WithClient(ctx, usecase.Client{Address: client}), usecase.LoginRequest{Email: email, Password: pw})
 		ch <- result{err, time.Now()}
 	}()
 	return ch
@@ -133,13 +133,13 @@ func TestHashGatePerClientBound(t *testing.T) {
 		g.waitQueued(t, int64(i+1))
 	}
 	start := time.Now()
-	_, err := g.svc.Login(t.Context(), usecase.LoginRequest{Email: "flood9@example.com", Password: "password1", Client: "203.0.113.7"})
+	_, err := g.svc.Login(usecase.WithClient(t.Context(), usecase.Client{Address: "203.0.113.7"}), usecase.LoginRequest{Email: "flood9@example.com", Password: "password1"})
 	asRetry(t, "a third waiting call of one client", err, domain.ErrOverloaded)
 	if took := time.Since(start); took > 5*time.Second {
 		t.Fatalf("refused after %v, want at once (HashWait is a minute)", took)
 	}
 	// A registration of the same client shares its queue.
-	_, err = g.svc.Register(usecase.WithClient(t.Context(), "203.0.113.7"), "new@example.com", "password1")
+	_, err = g.svc.Register(usecase.WithClient(t.Context(), usecase.Client{Address: "203.0.113.7"}), "new@example.com", "password1")
 	asRetry(t, "a registration of the flooding client", err, domain.ErrOverloaded)
 	calls = append(calls, g.goLoginFrom(t.Context(), "198.51.100.8", "other@example.com", "password1"))
 	g.waitQueued(t, 3)
@@ -157,7 +157,7 @@ func TestHashGatePerAccountBound(t *testing.T) {
 	held := g.hold(t, 1) // holder@example.com
 	queued := g.goLoginFrom(t.Context(), "203.0.113.1", "holder@example.com", "password1")
 	g.waitQueued(t, 1)
-	_, err := g.svc.Login(t.Context(), usecase.LoginRequest{Email: "holder@example.com", Password: "password1", Client: "203.0.113.2"})
+	_, err := g.svc.Login(usecase.WithClient(t.Context(), usecase.Client{Address: "203.0.113.2"}), usecase.LoginRequest{Email: "holder@example.com", Password: "password1"})
 	asRetry(t, "a third call for one account", err, domain.ErrOverloaded)
 	other := g.goLoginFrom(t.Context(), "203.0.113.2", "other@example.com", "password1")
 	g.waitQueued(t, 2)
@@ -201,7 +201,7 @@ func TestHashGateFullEvictsFattest(t *testing.T) {
 	held = g2.hold(t, 1) // the holder's flow: 1 call
 	waiting := g2.goLoginFrom(t.Context(), "203.0.113.7", "x@example.com", "x-1")
 	g2.waitQueued(t, 1)
-	_, err := g2.svc.Login(t.Context(), usecase.LoginRequest{Email: "y@example.com", Password: "y-1", Client: "198.51.100.9"})
+	_, err := g2.svc.Login(usecase.WithClient(t.Context(), usecase.Client{Address: "198.51.100.9"}), usecase.LoginRequest{Email: "y@example.com", Password: "y-1"})
 	asRetry(t, "a newcomer when no flow has more calls than it would", err, domain.ErrOverloaded)
 	g2.bh.release()
 	receive(t, "held", held[0])
@@ -282,7 +282,7 @@ func TestLoginStoreCallOutsideSlot(t *testing.T) {
 	start := time.Now()
 	hung := make(chan error, 1)
 	go func() {
-		_, err := e.svc.Login(t.Context(), usecase.LoginRequest{Email: "stuck@example.com", Password: "password1", Client: "1.2.3.4"})
+		_, err := e.svc.Login(usecase.WithClient(t.Context(), usecase.Client{Address: "1.2.3.4"}), usecase.LoginRequest{Email: "stuck@example.com", Password: "password1"})
 		hung <- err
 	}()
 	<-repo.entered
@@ -364,7 +364,7 @@ func TestRegisterThrottled(t *testing.T) {
 			PerClient: usecase.Rate{Burst: 3, Every: time.Minute},
 		})
 	})
-	from := usecase.WithClient(t.Context(), "203.0.113.9")
+	from := usecase.WithClient(t.Context(), usecase.Client{Address: "203.0.113.9"})
 	for i := range 3 {
 		if _, err := e.svc.Register(from, fmt.Sprintf("u%d@example.com", i), "password1"); err != nil {
 			t.Fatal(err)
@@ -386,7 +386,7 @@ func TestRegisterThrottled(t *testing.T) {
 	// Invalid input is not counted (nor throttled).
 	_, err = e.svc.Register(from, "not an address", "password1")
 	wantErr(t, "invalid email", err, domain.ErrInvalidEmail)
-	if _, err := e.svc.Register(usecase.WithClient(t.Context(), "198.51.100.1"), "other@example.com", "password1"); err != nil {
+	if _, err := e.svc.Register(usecase.WithClient(t.Context(), usecase.Client{Address: "198.51.100.1"}), "other@example.com", "password1"); err != nil {
 		t.Fatalf("another client: %v", err)
 	}
 	if _, err := e.svc.Register(t.Context(), "app@example.com", "password1"); err != nil {
@@ -408,7 +408,7 @@ func TestRegisterUnknownClientThrottledInTotal(t *testing.T) {
 			Total:     usecase.Rate{Burst: 2, Every: time.Minute},
 		})
 	})
-	unknown := usecase.WithClient(t.Context(), "")
+	unknown := usecase.WithClient(t.Context(), usecase.Client{})
 	for i := range 2 {
 		if _, err := e.svc.Register(unknown, fmt.Sprintf("u%d@example.com", i), "password1"); err != nil {
 			t.Fatal(err)
@@ -538,20 +538,21 @@ func TestDefaultAdminPasswordRemote(t *testing.T) {
 	if _, err := e.svc.EnsureAdmin(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	remote := usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme", Client: "198.51.100.7"}
-	_, err := e.svc.Login(t.Context(), remote)
+	remote := usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme"}
+	from := usecase.WithClient(t.Context(), usecase.Client{Address: "198.51.100.7"})
+	_, err := e.svc.Login(from, remote)
 	wantErr(t, "remote login with the default password", err, domain.ErrDefaultPasswordRemote)
 	if !e.logsContain("event=login_refused") || !e.logsContain("default admin password from a remote client") {
 		t.Errorf("no audit event for the refused remote login:\n%s", e.logs)
 	}
 	wrong := remote
 	wrong.Password = "wrong-password"
-	_, err = e.svc.Login(t.Context(), wrong)
+	_, err = e.svc.Login(from, wrong)
 	wantErr(t, "remote login with a wrong password", err, domain.ErrInvalidCredentials)
-	e.login(t, "admin@admin.com", "changeme") // local: the helper sets Local
+	e.login(t, "admin@admin.com", "changeme") // local: the helper sets Client.Local
 	e.admin(t)                                // changes it to admin-secret-1
 	remote.Password = "admin-secret-1"
-	if _, err := e.svc.Login(t.Context(), remote); err != nil {
+	if _, err := e.svc.Login(from, remote); err != nil {
 		t.Fatalf("remote login with a changed password: %v", err)
 	}
 
@@ -560,7 +561,7 @@ func TestDefaultAdminPasswordRemote(t *testing.T) {
 		t.Fatal(err)
 	}
 	remote.Password = "changeme"
-	if _, err := allowed.svc.Login(t.Context(), remote); err != nil {
+	if _, err := allowed.svc.Login(from, remote); err != nil {
 		t.Fatalf("AllowRemoteDefaultAdmin: %v", err)
 	}
 	if !allowed.logsContain("accepted from any client") {

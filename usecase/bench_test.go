@@ -80,8 +80,8 @@ func BenchmarkLogin(b *testing.B) {
 				c.Limiter = usecase.NewMemoryLimiter(generousPolicy())
 			})
 			e.approvedUser(b, e.admin(b), "ann@example.com", "password1")
-			ctx := b.Context()
-			req := usecase.LoginRequest{Email: "ann@example.com", Password: "password1", Client: "192.0.2.1"}
+			ctx := usecase.WithClient(b.Context(), usecase.Client{Address: "192.0.2.1"})
+			req := usecase.LoginRequest{Email: "ann@example.com", Password: "password1"}
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {

@@ -23,7 +23,7 @@ func newExampleService(hook usecase.ClaimsFunc) *usecase.Service {
 		log.Fatal(err)
 	}
 	// In real code the key comes from the environment (openssl rand -base64 32).
-	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("KE4LKBdqsP5tJjCY93RO77fnKf05ndBeFYbreOOB")})
+	tokens, err := jwtcodec.New([]byte("KE4LKBdqsP5tJjCY93RO77fnKf05ndBeFYbreOOB"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -51,8 +51,9 @@ func Example() {
 		log.Fatal(err)
 	}
 	// The built-in admin password logs in only from the server's own
-	// machine; here the application logs its admin in itself.
-	tok, _ := svc.Login(ctx, usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme", Local: true})
+	// machine (Client.Local); here the application logs its admin in itself.
+	local := usecase.WithClient(ctx, usecase.Client{Local: true})
+	tok, _ := svc.Login(local, usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme"})
 	admin, _ := svc.Authenticate(ctx, tok.AccessToken) // what a transport does per request
 	_ = svc.ChangePassword(ctx, admin, "changeme", "a-better-admin-password")
 	tok, _ = svc.Login(ctx, usecase.LoginRequest{Email: "admin@admin.com", Password: "a-better-admin-password"})
@@ -79,7 +80,7 @@ func Example() {
 	_, err = svc.Authenticate(ctx, tok.AccessToken)
 	fmt.Println("old token:", err != nil)
 	// Output:
-	// ann@example.com pending -> authadmin: account awaits approval
+	// ann@example.com pending -> domain: account awaits approval
 	// pending: 1
 	// ann@example.com approved
 	// authenticated: ann@example.com <nil>
@@ -95,11 +96,12 @@ func ExampleService_Login_extraClaims() {
 	})
 	_, _ = svc.EnsureAdmin(ctx)
 
-	tok, err := svc.Login(ctx, usecase.LoginRequest{
+	// The built-in password logs in only on the server's machine.
+	local := usecase.WithClient(ctx, usecase.Client{Local: true})
+	tok, err := svc.Login(local, usecase.LoginRequest{
 		Email:       "admin@admin.com",
 		Password:    "changeme",
 		ExtraClaims: map[string]any{"role": "manager"},
-		Local:       true, // the built-in password logs in only on the server's machine
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -110,12 +112,12 @@ func ExampleService_Login_extraClaims() {
 	role, _ := claims.StringClaim("role")
 	fmt.Println(claims.Subject, companyID, role)
 
-	_, err = svc.Login(ctx, usecase.LoginRequest{
-		Email: "admin@admin.com", Password: "changeme", Local: true,
+	_, err = svc.Login(local, usecase.LoginRequest{
+		Email: "admin@admin.com", Password: "changeme",
 		ExtraClaims: map[string]any{"is_admin": true},
 	})
 	fmt.Println(err)
 	// Output:
 	// admin@admin.com 9007199254740993 manager
-	// usecase: login: authadmin: reserved claim "is_admin": extra claims cannot override it
+	// usecase: login: domain: reserved claim "is_admin": extra claims cannot override it
 }

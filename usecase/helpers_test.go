@@ -16,6 +16,7 @@ import (
 	"github.com/authadmin/authadmin/adapters/bcrypthash"
 	"github.com/authadmin/authadmin/adapters/jwtcodec"
 	"github.com/authadmin/authadmin/adapters/memstore"
+	"github.com/authadmin/authadmin/authtest"
 	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/ports"
 	"github.com/authadmin/authadmin/usecase"
@@ -24,24 +25,9 @@ import (
 // testKey is an HS256 key for tests (random, as jwtcodec requires).
 var testKey = []byte("ApXnwSIpKXcOhxWWMaKInDZqWxyRu40NENCgBwwf")
 
-// clock is a settable time source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newClock returns a clock stopped at a fixed instant.
+func newClock() *authtest.Clock {
+	return authtest.NewClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 }
 
 // countingHasher wraps a real bcrypt hasher and records the cost of every
@@ -82,7 +68,7 @@ func (h *countingHasher) takeCompares() []int {
 type env struct {
 	svc    *usecase.Service
 	store  ports.UserRepository
-	clock  *clock
+	clock  *authtest.Clock
 	hasher *countingHasher
 	logs   *syncBuffer
 }
@@ -139,7 +125,7 @@ func newEnvOn(t testing.TB, store ports.UserRepository, edit ...func(*usecase.Co
 	if err != nil {
 		t.Fatal(err)
 	}
-	codec, err := jwtcodec.New(jwtcodec.Config{Secret: testKey})
+	codec, err := jwtcodec.New(testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +189,7 @@ func (e *env) login(t testing.TB, email, pw string) usecase.Token {
 		}
 	}
 	// The tests are the application itself: on the server's machine.
-	tok, err := e.svc.Login(t.Context(), usecase.LoginRequest{Email: email, Password: pw, Local: true})
+	tok, err := e.svc.Login(usecase.WithClient(t.Context(), usecase.Client{Local: true}), usecase.LoginRequest{Email: email, Password: pw})
 	if err != nil {
 		t.Fatalf("Login(%s): %v", email, err)
 	}

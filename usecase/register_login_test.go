@@ -205,7 +205,7 @@ func TestLoginClaimsHookFailures(t *testing.T) {
 			e := newEnv(t, func(c *usecase.Config) { c.ClaimsHook = tt.hook })
 			_, err := e.svc.EnsureAdmin(t.Context())
 			wantErr(t, "EnsureAdmin", err, nil)
-			_, err = e.svc.Login(t.Context(), usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme", Local: true})
+			_, err = e.svc.Login(usecase.WithClient(t.Context(), usecase.Client{Local: true}), usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme"})
 			wantErr(t, "Login", err, tt.want)
 		})
 	}

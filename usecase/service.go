@@ -5,8 +5,11 @@
 // tested with memstore or fakes and driven by any transport.
 //
 // Authorization is enforced here, not in transports: every admin operation
-// takes the acting principal (the Claims returned by Authenticate) and
+// takes the acting principal (the Principal returned by Authenticate) and
 // refuses a caller who is not, at that moment, an approved administrator.
+//
+// A transport tells the use cases where a request comes from with
+// WithClient; invalid input is reported as a *domain.ValidationError.
 package usecase
 
 import (
@@ -76,18 +79,17 @@ type Config struct {
 	// Registrations bounds how fast clients register accounts (default
 	// NewMemoryRegistrationLimiter(RegistrationPolicy{}): 10 per client at
 	// once, then one every 10 s; 200 in total, then one a second). Only
-	// registrations whose context comes from the network (WithClient; the
-	// HTTP transports set it on every request) are throttled: an
-	// application registering users itself is not.
+	// registrations whose context carries a client (WithClient; the HTTP
+	// transports set it on every request) are throttled: an application
+	// registering users itself is not.
 	Registrations ports.RegistrationLimiter
 	// AllowRemoteDefaultAdmin lets an administrator who still has the
 	// built-in default password log in from any client. By default that
-	// password is accepted only from the server's own machine (a login
-	// whose LoginRequest.Local is set: a loopback client over HTTP, or
-	// the application itself saying so) until it is changed, so that
-	// nobody can take over a fresh deployment from outside with the
-	// public default; from elsewhere the right password gets
-	// domain.ErrDefaultPasswordRemote.
+	// password is accepted, until it is changed, only from the server's
+	// own machine: a login whose context carries a Client with Local set
+	// (WithClient; the HTTP transports set it for a loopback client). From
+	// elsewhere, and from a context without a client, the right password
+	// gets domain.ErrDefaultPasswordRemote.
 	AllowRemoteDefaultAdmin bool
 
 	// HashConcurrency caps the password hashes and comparisons that run at
@@ -146,10 +148,10 @@ type Config struct {
 	// cache, every Authenticate calls Tokens.Decode.
 	TokenCacheSize int
 	// StatelessTokens makes Authenticate accept a valid non-admin token
-	// without looking up its user, as the original package does: a
-	// rejection or password change then takes effect in RequireLogin only
-	// when the token expires. Administrators' tokens are still checked, and
-	// so are all tokens on the HTTP contract's own endpoints.
+	// without looking up its user: a rejection or password change then
+	// takes effect in RequireLogin only when the token expires.
+	// Administrators' tokens are still checked, and so are all tokens on
+	// the HTTP contract's own endpoints.
 	StatelessTokens bool
 
 	// Now returns the current time (default time.Now).
@@ -343,16 +345,10 @@ func (s *Service) audit(ctx context.Context, event string, attrs ...any) {
 func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // DefaultHashConcurrency is Config.HashConcurrency's default: one less than
-// runtime.GOMAXPROCS(0), at least one, and no more than runtime.NumCPU()
-// (more hashes at once than CPUs would only make each slower).
-//
-// bcrypt runs for a fifth of a second or more at cost 12 without yielding,
-// and the Go scheduler takes a P back from a running goroutine only every
-// 10 ms or so: if every P is hashing, every other request waits for a
-// preemption. One P kept free of hashing serves the other routes at their
-// usual latency through a flood of logins. To hash on every core as well,
-// give the runtime one P more than it has cores (GOMAXPROCS=NumCPU+1):
-// BENCHMARKS.md measures both.
+// runtime.GOMAXPROCS(0), at least one, and no more than runtime.NumCPU().
+// The P left free of hashing keeps serving the other routes through a
+// flood of logins; to hash on every core as well, run with
+// GOMAXPROCS=NumCPU+1.
 func DefaultHashConcurrency() int {
 	return max(1, min(runtime.GOMAXPROCS(0)-1, runtime.NumCPU()))
 }

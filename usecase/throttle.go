@@ -288,7 +288,7 @@ func (l *MemoryLimiter) put(k counterKey, c counter, now time.Time) {
 // back. To push those out, the map must first fill with counters past their
 // free failures, which takes several guesses per counter, each one counted
 // only once it holds a hashing slot: for the default 100 000 entries, well
-// over 100 000 hashed guesses, hours of CPU at bcrypt cost 12.
+// over 100 000 hashed guesses.
 func (l *MemoryLimiter) shrinkCounters(now time.Time) {
 	shrink(l.counters, shrinkTarget(l.policy.MaxEntries),
 		func(_ counterKey, c counter) bool { return now.Sub(c.last) >= l.policy.ForgetAfter },

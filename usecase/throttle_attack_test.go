@@ -83,7 +83,7 @@ func TestThrottledGuessDoesNotQueue(t *testing.T) {
 	held := g.hold(t, 1)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	_, err := g.svc.Login(ctx, usecase.LoginRequest{Email: "ann@example.com", Password: "password1", Client: "1.2.3.4"})
+	_, err := g.svc.Login(usecase.WithClient(ctx, usecase.Client{Address: "1.2.3.4"}), usecase.LoginRequest{Email: "ann@example.com", Password: "password1"})
 	wantErr(t, "throttled guess while the only slot is held", err, domain.ErrTooManyAttempts)
 	g.bh.release()
 	<-held[0]
@@ -146,7 +146,7 @@ func TestChangePasswordThrottledByClient(t *testing.T) {
 	if _, err := e.loginFrom(t, "203.0.113.5", "ann@example.com", "password1"); err != nil {
 		t.Fatal(err)
 	}
-	thief := usecase.WithClient(t.Context(), "198.51.100.7")
+	thief := usecase.WithClient(t.Context(), usecase.Client{Address: "198.51.100.7"})
 	p := e.as(t, tok)
 	for i := range usecase.DefaultThrottlePolicy.Pair.Free {
 		err := e.svc.ChangePassword(thief, p, fmt.Sprintf("guess-%d", i), "password2")

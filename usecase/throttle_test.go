@@ -535,7 +535,7 @@ func TestMemoryLimiterEvictsExpiredFirst(t *testing.T) {
 // loginFrom logs in from client.
 func (e *env) loginFrom(t *testing.T, client, email, pw string) (usecase.Token, error) {
 	t.Helper()
-	return e.svc.Login(t.Context(), usecase.LoginRequest{Email: email, Password: pw, Client: client})
+	return e.svc.Login(usecase.WithClient(t.Context(), usecase.Client{Address: client}), usecase.LoginRequest{Email: email, Password: pw})
 }
 
 // asRetry returns err as a *domain.RetryError wrapping want, or fails.
@@ -782,7 +782,7 @@ func TestLoginLimiterFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		lim.attemptErr = boom
-		_, err := e.svc.Login(t.Context(), usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme", Local: true})
+		_, err := e.svc.Login(usecase.WithClient(t.Context(), usecase.Client{Local: true}), usecase.LoginRequest{Email: "admin@admin.com", Password: "changeme"})
 		wantErr(t, "Login", err, boom)
 		if c := e.hasher.takeCompares(); len(c) != 0 {
 			t.Fatalf("%d comparisons despite the limiter's failure", len(c))

@@ -42,7 +42,7 @@ type opaqueCodec struct{ ports.TokenCodec }
 // newCountingEnv is newEnv with a codec that counts its Decode calls.
 func newCountingEnv(t testing.TB, edit ...func(*usecase.Config)) (*env, *countingCodec) {
 	t.Helper()
-	codec, err := jwtcodec.New(jwtcodec.Config{Secret: testKey})
+	codec, err := jwtcodec.New(testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestTokenCacheOnlyForStableCodecsByDefault(t *testing.T) {
 		{"negative size", -1, 5},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			codec, err := jwtcodec.New(jwtcodec.Config{Secret: testKey})
+			codec, err := jwtcodec.New(testKey)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -298,7 +298,7 @@ func TestTokenCacheClaimsAreCopies(t *testing.T) {
 			return map[string]any{"role": "viewer", "perms": []any{"read"}, "org": map[string]any{"id": "acme"}}, nil
 		}
 	})
-	jc, err := jwtcodec.New(jwtcodec.Config{Secret: testKey, Audience: "orders-api"})
+	jc, err := jwtcodec.New(testKey, jwtcodec.WithAudience("orders-api"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func TestTokenCacheVerifiedAtByWallClock(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	codec, err := jwtcodec.New(jwtcodec.Config{Secret: testKey})
+	codec, err := jwtcodec.New(testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +372,7 @@ func TestTokenCacheKeepsOnlyAcceptedSmallTokens(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	jc, err := jwtcodec.New(jwtcodec.Config{Secret: testKey})
+	jc, err := jwtcodec.New(testKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func mintToken(t *testing.T, e *env, email string) string {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	codec, err := jwtcodec.New(jwtcodec.Config{Secret: testKey})
+	codec, err := jwtcodec.New(testKey)
 	if err != nil {
 		t.Fatal(err)
 	}

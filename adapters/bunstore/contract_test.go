@@ -5,6 +5,7 @@ import (
 
 	"github.com/authadmin/authadmin/ports"
 	"github.com/authadmin/authadmin/transport/contracttest"
+	"github.com/authadmin/authadmin/transport/httpauth/httpauthtest"
 )
 
 // TestContract runs the HTTP contract suite over net/http with users in
@@ -15,7 +16,7 @@ func TestContract(t *testing.T) {
 			if e.name == "postgres" {
 				needPostgres(t)
 			}
-			contracttest.Run(t, "nethttp+bunstore/"+e.name, contracttest.NetHTTP,
+			contracttest.Run(t, "nethttp+bunstore/"+e.name, httpauthtest.Start,
 				contracttest.WithStore(func(t *testing.T) ports.UserRepository { return e.open(t) }))
 		})
 	}

@@ -34,7 +34,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte(os.Getenv("AUTH_SECRET_KEY"))})
+	tokens, err := jwtcodec.New([]byte(os.Getenv("AUTH_SECRET_KEY")))
 	if err != nil {
 		log.Fatal(err)
 	}

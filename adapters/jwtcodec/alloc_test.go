@@ -4,8 +4,6 @@ package jwtcodec_test
 
 import (
 	"testing"
-
-	"github.com/authadmin/authadmin/adapters/jwtcodec"
 )
 
 // TestDecodeAllocations guards the cost of Decode: the subject is the only
@@ -13,7 +11,7 @@ import (
 // expired token allocates nothing. (The race detector makes sync.Pool drop
 // values at random, hence the build constraint.)
 func TestDecodeAllocations(t *testing.T) {
-	c := newCodec(t, jwtcodec.Config{})
+	c := newCodec(t)
 	toks := newBenchTokens(t, c)
 	for _, tt := range []struct {
 		name  string

@@ -171,7 +171,7 @@ func attackCases(t *testing.T) []attackCase {
 func TestDecodeAttacks(t *testing.T) {
 	for _, tt := range attackCases(t) {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newCodec(t, jwtcodec.Config{Algorithm: tt.alg})
+			c := newCodec(t, jwtcodec.WithAlgorithm(tt.alg))
 			got, err := c.Decode(bg, tt.token, now)
 			if !tt.ok {
 				wantInvalid(t, got, err)
@@ -188,9 +188,8 @@ func TestDecodeAttacks(t *testing.T) {
 }
 
 // TestOversizedFailsBeforeParsing shows that the length check comes first:
-// the same bytes under the limit reach the parser (a malformed-token error,
-// wrapping jwt.ErrTokenMalformed as golang-jwt's parser did), over it they
-// do not.
+// the same bytes under the limit reach the parser (ErrMalformed), over it
+// they do not (ErrTooLong).
 func TestOversizedFailsBeforeParsing(t *testing.T) {
 	dots := strings.Repeat(".", 1<<20)
 	tests := []struct {
@@ -205,12 +204,15 @@ func TestOversizedFailsBeforeParsing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newCodec(t, jwtcodec.Config{MaxTokenBytes: tt.max})
+			c := newCodec(t, jwtcodec.WithMaxTokenBytes(tt.max))
 			got, err := c.Decode(bg, tt.token, now)
 			wantInvalid(t, got, err)
-			parsed := errors.Is(err, jwt.ErrTokenMalformed)
-			if parsed != tt.wantParsed {
-				t.Fatalf("reached the parser = %v, want %v (error %q)", parsed, tt.wantParsed, err)
+			want := jwtcodec.ErrTooLong
+			if tt.wantParsed {
+				want = jwtcodec.ErrMalformed
+			}
+			if !errors.Is(err, want) {
+				t.Fatalf("error %q does not wrap %v", err, want)
 			}
 			if !tt.wantParsed && !strings.Contains(err.Error(), "longer than 8192 bytes") {
 				t.Fatalf("error %q does not state the length limit", err)

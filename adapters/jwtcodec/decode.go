@@ -3,32 +3,19 @@ package jwtcodec
 import (
 	"crypto/hmac"
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"hash"
 	"math"
 	"slices"
 	"strconv"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
+	"github.com/authadmin/authadmin/adapters/jwtcodec/internal/jsonscan"
 	"github.com/authadmin/authadmin/domain"
 )
 
-// Decode used to parse tokens with golang-jwt (ParseWithClaims into
-// jwt.MapClaims with WithJSONNumber, WithStrictDecoding,
-// WithExpirationRequired, WithIssuedAt, WithLeeway, WithIssuer and
-// WithAudience) and to check the claims' types afterwards. This file does
-// the same work without building maps: it verifies the signature before
-// reading any JSON, reads the header and the claims with the JSON reader in
-// json.go, and applies the same rules, with the same boundaries, in the
-// same arithmetic. The tests hold it to that old code path, which they keep
-// as a reference (export_test.go).
-
 // b64 decodes token segments: base64url without padding, refusing
-// non-zero trailing bits. It would skip '\r' and '\n', but Decode has
-// refused every byte outside the base64url alphabet before.
+// non-zero trailing bits. It would skip '\r' and '\n', but Decode refuses
+// every byte outside the base64url alphabet before using it.
 var b64 = base64.RawURLEncoding.Strict()
 
 // tokenBytes marks the bytes a compact JWS may contain: the base64url
@@ -50,88 +37,50 @@ type decodeState struct {
 	sum [64]byte  // the expected signature
 }
 
-// maxPooledBytes bounds the buffers a pooled decodeState keeps: a codec
-// configured for huge tokens does not pin huge buffers after one of them.
+// maxPooledBytes bounds the buffers a pooled decodeState keeps, so that a
+// codec configured for huge tokens does not pin huge buffers.
 const maxPooledBytes = 64 << 10
-
-// errCritical refuses a token whose header lists critical extensions:
-// RFC 7515 section 4.1.11 requires rejecting a token whose critical
-// extensions are not understood, and this codec understands none.
-var errCritical = errors.New(`header has "crit": no JWS extension is supported`)
-
-// The errors of Decode. Each wraps domain.ErrInvalidToken and, where
-// golang-jwt's parser reported the same fault, the same golang-jwt error,
-// so that errors.Is answers as it did. They are built once: refusing a
-// token allocates nothing but the error of the byte check.
-var (
-	errSegments       = invalid(jwt.ErrTokenMalformed, "token contains an invalid number of segments")
-	errSignatureB64   = invalid(jwt.ErrTokenMalformed, "could not base64 decode signature")
-	errSignature      = fmt.Errorf("%w: %w: %w", domain.ErrInvalidToken, jwt.ErrTokenSignatureInvalid, jwt.ErrSignatureInvalid)
-	errHeaderB64      = invalid(jwt.ErrTokenMalformed, "could not base64 decode header")
-	errHeaderJSON     = invalid(jwt.ErrTokenMalformed, "could not JSON decode header")
-	errNoAlg          = invalid(jwt.ErrTokenUnverifiable, "signing method (alg) is unspecified")
-	errCrit           = fmt.Errorf("%w: %w: %w", domain.ErrInvalidToken, jwt.ErrTokenUnverifiable, errCritical)
-	errPayloadB64     = invalid(jwt.ErrTokenMalformed, "could not base64 decode claim")
-	errPayloadJSON    = invalid(jwt.ErrTokenMalformed, "could not JSON decode claim")
-	errExpType        = invalidClaims(jwt.ErrInvalidType, "exp is invalid")
-	errExpMissing     = invalidClaims(jwt.ErrTokenRequiredClaimMissing, "exp claim is required")
-	errExpired        = invalidClaims(jwt.ErrTokenExpired, "")
-	errNbfType        = invalidClaims(jwt.ErrInvalidType, "nbf is invalid")
-	errNotValidYet    = invalidClaims(jwt.ErrTokenNotValidYet, "")
-	errIatType        = invalidClaims(jwt.ErrInvalidType, "iat is invalid")
-	errIssuedLater    = invalidClaims(jwt.ErrTokenUsedBeforeIssued, "")
-	errAudType        = invalidClaims(jwt.ErrInvalidType, "aud is invalid")
-	errAudMissing     = invalidClaims(jwt.ErrTokenRequiredClaimMissing, "aud claim is required")
-	errWrongAudience  = invalidClaims(jwt.ErrTokenInvalidAudience, "")
-	errIssType        = invalidClaims(jwt.ErrInvalidType, "iss is invalid")
-	errIssMissing     = invalidClaims(jwt.ErrTokenRequiredClaimMissing, "iss claim is required")
-	errWrongIssuer    = invalidClaims(jwt.ErrTokenInvalidIssuer, "")
-	errSub            = claimError("claim sub missing or not a string")
-	errIsAdmin        = claimError("claim is_admin missing or not a boolean")
-	errVerType        = claimError("claim ver missing or not a number")
-	errVerValue       = claimError("claim ver is not a non-negative integer")
-	errIatMissing     = claimError("claim iat missing or not a number")
-	errExpNotAfterIat = claimError("claim exp is not after iat")
-	errJTI            = claimError("claim jti is not a string")
-)
-
-// invalid is a Decode error: ErrInvalidToken, kind (a golang-jwt error)
-// and what is wrong.
-func invalid(kind error, msg string) error {
-	return fmt.Errorf("%w: %w: %s", domain.ErrInvalidToken, kind, msg)
-}
-
-// invalidClaims is a Decode error for a claim golang-jwt's validator
-// refused: it wraps jwt.ErrTokenInvalidClaims and kind.
-func invalidClaims(kind error, msg string) error {
-	if msg == "" {
-		return fmt.Errorf("%w: %w: %w", domain.ErrInvalidToken, jwt.ErrTokenInvalidClaims, kind)
-	}
-	return fmt.Errorf("%w: %w: %w: %s", domain.ErrInvalidToken, jwt.ErrTokenInvalidClaims, kind, msg)
-}
-
-// claimError is a Decode error for a claim of the wrong type or value.
-func claimError(msg string) error { return fmt.Errorf("%w: %s", domain.ErrInvalidToken, msg) }
 
 // decode verifies the token, whose only dots are at dot1 and dot2, and
 // returns its claims.
 func (c *Codec) decode(st *decodeState, token string, dot1, dot2 int, now time.Time) (domain.Claims, error) {
 	st.in = append(st.in[:0], token...)
-	in := st.in
-
-	// The signature first, so that a forged token costs one HMAC and no
-	// JSON. Decode has checked its length: a strictly decoded signature of
-	// another length could not be equal.
-	n, err := b64.Decode(st.sig[:], in[dot2+1:])
+	if err := st.verifySignature(dot2); err != nil {
+		return domain.Claims{}, err
+	}
+	header, body, err := st.segments(dot1, dot2)
 	if err != nil {
-		return domain.Claims{}, errSignatureB64
+		return domain.Claims{}, err
+	}
+	var p payload
+	if !p.read(body) {
+		return domain.Claims{}, errPayloadJSON
+	}
+	if err := c.checkHeader(header); err != nil {
+		return domain.Claims{}, err
+	}
+	return c.checkClaims(&p, now)
+}
+
+// verifySignature checks the signature of st.in, whose second dot is at
+// dot2, before any JSON is read.
+func (st *decodeState) verifySignature(dot2 int) error {
+	// Decode has checked the segment's length, so the signature fits.
+	n, err := b64.Decode(st.sig[:], st.in[dot2+1:])
+	if err != nil {
+		return errSignatureB64
 	}
 	st.mac.Reset()
-	st.mac.Write(in[:dot2])
+	st.mac.Write(st.in[:dot2])
 	if !hmac.Equal(st.mac.Sum(st.sum[:0]), st.sig[:n]) {
-		return domain.Claims{}, errSignature
+		return errBadSignature
 	}
+	return nil
+}
 
+// segments decodes the header and payload of st.in into st.buf.
+func (st *decodeState) segments(dot1, dot2 int) (header, body []byte, err error) {
+	in := st.in
 	need := b64.DecodedLen(dot1) + b64.DecodedLen(dot2-dot1-1)
 	if cap(st.buf) < need {
 		st.buf = make([]byte, need)
@@ -139,36 +88,32 @@ func (c *Codec) decode(st *decodeState, token string, dot1, dot2 int, now time.T
 	buf := st.buf[:need]
 	hn, err := b64.Decode(buf, in[:dot1])
 	if err != nil {
-		return domain.Claims{}, errHeaderB64
+		return nil, nil, errHeaderB64
 	}
 	// Decode may write past what it returns, but not past buf: the
 	// payload goes after the header.
 	pn, err := b64.Decode(buf[hn:], in[dot1+1:dot2])
 	if err != nil {
-		return domain.Claims{}, errPayloadB64
+		return nil, nil, errPayloadB64
 	}
-	if err := c.checkHeader(buf[:hn]); err != nil {
-		return domain.Claims{}, err
-	}
-	return c.claims(buf[hn:hn+pn], now)
+	return buf[:hn], buf[hn : hn+pn], nil
 }
 
-// checkHeader applies golang-jwt's rules to the JOSE header b, as it read
-// it with json.Unmarshal into a map[string]any: a JSON object and nothing
+// checkHeader accepts a JOSE header b that is a JSON object and nothing
 // after it, whose last "alg" member is a string naming the codec's
-// algorithm, and in which no number overflows a float64. It adds one rule
-// of its own: no "crit" member. Other members (typ, kid, ...) may hold any
-// JSON value.
+// algorithm, without a "crit" member and without a number that overflows a
+// float64. Other members (typ, kid, ...) may hold any JSON value. The JSON
+// null reads as an object without members.
 func (c *Codec) checkHeader(b []byte) error {
-	i := skipSpace(b, 0)
+	i := jsonscan.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		if end, ok := scanLiteral(b, i, "null"); ok && skipSpace(b, end) == len(b) {
-			return errNoAlg // a nil map, without "alg"
+		if end, ok := jsonscan.Literal(b, i, "null"); ok && jsonscan.SkipSpace(b, end) == len(b) {
+			return errNoAlg
 		}
 		return errHeaderJSON
 	}
 	var algString, algOK, crit, ok bool
-	if i = skipSpace(b, i+1); i < len(b) && b[i] == '}' {
+	if i = jsonscan.SkipSpace(b, i+1); i < len(b) && b[i] == '}' {
 		i++
 	} else {
 		for {
@@ -177,36 +122,36 @@ func (c *Codec) checkHeader(b []byte) error {
 			}
 			start := i
 			var plain bool
-			if i, plain, ok = scanString(b, i); !ok {
+			if i, plain, ok = jsonscan.String(b, i); !ok {
 				return errHeaderJSON
 			}
-			key := stringValue(b, start, i, plain)
-			if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
+			key := jsonscan.StringValue(b, start, i, plain)
+			if i = jsonscan.SkipSpace(b, i); i >= len(b) || b[i] != ':' {
 				return errHeaderJSON
 			}
-			i = skipSpace(b, i+1)
+			i = jsonscan.SkipSpace(b, i+1)
 			switch string(key) {
 			case "alg":
 				algString, algOK = false, false
 				if i < len(b) && b[i] == '"' {
 					start = i
-					if i, plain, ok = scanString(b, i); !ok {
+					if i, plain, ok = jsonscan.String(b, i); !ok {
 						return errHeaderJSON
 					}
 					algString = true
-					algOK = string(stringValue(b, start, i, plain)) == c.method.Alg()
-				} else if i, ok = skipValue(b, i, 1, true); !ok {
+					algOK = string(jsonscan.StringValue(b, start, i, plain)) == c.method.Alg()
+				} else if i, ok = jsonscan.SkipValue(b, i, 1, true); !ok {
 					return errHeaderJSON
 				}
 			case "crit":
 				crit = true
 				fallthrough
 			default:
-				if i, ok = skipValue(b, i, 1, true); !ok {
+				if i, ok = jsonscan.SkipValue(b, i, 1, true); !ok {
 					return errHeaderJSON
 				}
 			}
-			if i, ok = nextMember(b, i, '}'); !ok {
+			if i, ok = jsonscan.NextMember(b, i, '}'); !ok {
 				return errHeaderJSON
 			}
 			if b[i-1] == '}' {
@@ -214,7 +159,7 @@ func (c *Codec) checkHeader(b []byte) error {
 			}
 		}
 	}
-	if skipSpace(b, i) != len(b) {
+	if jsonscan.SkipSpace(b, i) != len(b) {
 		return errHeaderJSON
 	}
 	switch {
@@ -233,7 +178,7 @@ func (c *Codec) checkHeader(b []byte) error {
 // when the payload does not have the claim.
 type rawClaim struct{ start, end int }
 
-// payload is a token's claims as read by parse: the registered ones
+// payload is a token's claims as read by read: the registered ones
 // located, the others decoded into extra.
 type payload struct {
 	b                                          []byte
@@ -242,19 +187,19 @@ type payload struct {
 	extra                                      map[string]any
 }
 
-// parse reads b as golang-jwt read the claims, with a json.Decoder with
-// UseNumber into a jwt.MapClaims: the first JSON value of b, which must be
-// an object (null leaves no claims); what follows it is not read. A
-// repeated member keeps its last value. Members that are not registered
-// claims are decoded into extra, normalised as domain.Claims documents.
-func (p *payload) parse(b []byte) bool {
+// read reads the first JSON value of b, which must be an object or null
+// (no claims); what follows it is not read. A repeated member keeps its
+// last value. Members that are not registered claims are decoded into
+// extra, normalised as domain.Claims documents; reserved names this codec
+// does not read are checked and dropped.
+func (p *payload) read(b []byte) bool {
 	p.b = b
-	i := skipSpace(b, 0)
+	i := jsonscan.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		_, ok := scanLiteral(b, i, "null")
+		_, ok := jsonscan.Literal(b, i, "null")
 		return ok
 	}
-	if i = skipSpace(b, i+1); i < len(b) && b[i] == '}' {
+	if i = jsonscan.SkipSpace(b, i+1); i < len(b) && b[i] == '}' {
 		return true
 	}
 	for {
@@ -263,27 +208,27 @@ func (p *payload) parse(b []byte) bool {
 		}
 		start := i
 		var plain, ok bool
-		if i, plain, ok = scanString(b, i); !ok {
+		if i, plain, ok = jsonscan.String(b, i); !ok {
 			return false
 		}
-		key := stringValue(b, start, i, plain)
-		if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
+		key := jsonscan.StringValue(b, start, i, plain)
+		if i = jsonscan.SkipSpace(b, i); i >= len(b) || b[i] != ':' {
 			return false
 		}
-		i = skipSpace(b, i+1)
+		i = jsonscan.SkipSpace(b, i+1)
 		if r := p.registered(key); r != nil {
 			start = i
-			if i, ok = skipValue(b, i, 1, false); !ok {
+			if i, ok = jsonscan.SkipValue(b, i, 1, false); !ok {
 				return false
 			}
 			*r = rawClaim{start: start, end: i}
 		} else if name := string(key); domain.IsReservedClaim(name) {
-			if i, ok = skipValue(b, i, 1, false); !ok {
+			if i, ok = jsonscan.SkipValue(b, i, 1, false); !ok {
 				return false
 			}
 		} else {
 			var v any
-			if v, i, ok = parseValue(b, i, 1); !ok {
+			if v, i, ok = jsonscan.ParseValue(b, i, 1); !ok {
 				return false
 			}
 			if p.extra == nil {
@@ -291,14 +236,14 @@ func (p *payload) parse(b []byte) bool {
 			}
 			p.extra[name] = domain.NormalizeClaimValue(v)
 		}
-		if i, ok = nextMember(b, i, '}'); !ok || b[i-1] == '}' {
+		if i, ok = jsonscan.NextMember(b, i, '}'); !ok || b[i-1] == '}' {
 			return ok
 		}
 	}
 }
 
 // registered returns where to record the claim called name, nil for
-// names that are not registered claims this file reads.
+// names that are not registered claims the codec reads.
 func (p *payload) registered(name []byte) *rawClaim {
 	switch string(name) {
 	case domain.ClaimSubject:
@@ -335,11 +280,11 @@ func (p *payload) kind(r rawClaim) byte {
 // isNumber reports whether the claim is a JSON number.
 func (p *payload) isNumber(r rawClaim) bool {
 	k := p.kind(r)
-	return k == '-' || isDigit(k)
+	return k == '-' || '0' <= k && k <= '9'
 }
 
 // str returns the value of a claim that is a JSON string.
-func (p *payload) str(r rawClaim) []byte { return unquote(p.b[r.start+1 : r.end-1]) }
+func (p *payload) str(r rawClaim) []byte { return jsonscan.Unquote(p.b[r.start+1 : r.end-1]) }
 
 // optString reads a claim that may be absent but otherwise must be a
 // string.
@@ -357,12 +302,8 @@ func (p *payload) optString(r rawClaim) (s []byte, ok bool) {
 // time claim Decode accepts.
 const maxNumericDate = 253402300799
 
-// date reads a time claim as jwt.MapClaims did with UseNumber: absent is
-// not present, a number is its time, any other value (null too) is not ok.
-// Beyond that, a number outside [0, maxNumericDate] is not ok either:
-// converting such a float (±Inf included) to whole seconds gives results
-// that differ between processors, and no token this codec issues carries
-// one.
+// date reads a time claim: absent is not present; a number from 0 to
+// maxNumericDate is its time; any other value, null included, is not ok.
 func (p *payload) date(r rawClaim) (t time.Time, present, ok bool) {
 	switch {
 	case r.end == 0:
@@ -377,21 +318,19 @@ func (p *payload) date(r rawClaim) (t time.Time, present, ok bool) {
 	return time.Time{}, false, false
 }
 
-// numericDate is the time golang-jwt reads from a JSON number of seconds
-// (jwt.NumericDate): the float64 nearest to it (±Inf beyond the range, as
-// golang-jwt ignores that error), split into whole and fractional seconds
-// by math.Modf, truncated to jwt.TimePrecision. The arithmetic is theirs,
-// so the boundaries of exp, nbf and iat are too.
+// numericDate converts a JSON number of seconds into a time: the nearest
+// float64, split into whole and fractional seconds by math.Modf, truncated
+// to the second. This is golang-jwt's NumericDate arithmetic, so the
+// boundaries of exp, nbf and iat are those of tokens it reads.
 func numericDate(num []byte) time.Time {
 	f, _ := strconv.ParseFloat(string(num), 64)
 	round, frac := math.Modf(f)
-	return time.Unix(int64(round), int64(frac*1e9)).Truncate(jwt.TimePrecision)
+	return time.Unix(int64(round), int64(frac*1e9)).Truncate(time.Second)
 }
 
-// audience reads "aud" as golang-jwt's GetAudience and the old type check
-// after it did: absent, null or an empty list is no audience, a string is
-// an audience of one, a list must hold only strings, and any other value is
-// not ok.
+// audience reads "aud": absent, null or an empty list is no audience, a
+// string is an audience of one, a list must hold only strings, and any
+// other value is not ok.
 func (p *payload) audience() (aud []string, ok bool) {
 	b, r := p.b, p.aud
 	switch p.kind(r) {
@@ -403,7 +342,7 @@ func (p *payload) audience() (aud []string, ok bool) {
 	default:
 		return nil, false
 	}
-	i := skipSpace(b, r.start+1)
+	i := jsonscan.SkipSpace(b, r.start+1)
 	if i < len(b) && b[i] == ']' {
 		return nil, true
 	}
@@ -413,103 +352,37 @@ func (p *payload) audience() (aud []string, ok bool) {
 		}
 		start := i
 		var plain bool
-		if i, plain, ok = scanString(b, i); !ok {
+		if i, plain, ok = jsonscan.String(b, i); !ok {
 			return nil, false
 		}
-		aud = append(aud, string(stringValue(b, start, i, plain)))
-		if i, ok = nextMember(b, i, ']'); !ok || b[i-1] == ']' {
+		aud = append(aud, string(jsonscan.StringValue(b, start, i, plain)))
+		if i, ok = jsonscan.NextMember(b, i, ']'); !ok || b[i-1] == ']' {
 			return aud, ok
 		}
 	}
 }
 
-// claims reads and checks the payload b of a token whose signature and
-// header are good. The checks are golang-jwt's validator's, as the codec
-// configured it, then the type checks the codec made on the claims it
-// returned; see the package documentation.
-func (c *Codec) claims(b []byte, now time.Time) (domain.Claims, error) {
-	var p payload
-	if !p.parse(b) {
-		return domain.Claims{}, errPayloadJSON
+// checkClaims applies the claim rules to p, in the order Decode documents,
+// and returns the claims.
+func (c *Codec) checkClaims(p *payload, now time.Time) (domain.Claims, error) {
+	t, err := c.checkTimes(p, now)
+	if err != nil {
+		return domain.Claims{}, err
 	}
-
-	// golang-jwt's validator.
-	exp, hasExp, ok := p.date(p.exp)
-	switch {
-	case !ok:
-		return domain.Claims{}, errExpType
-	case !hasExp:
-		return domain.Claims{}, errExpMissing
-	case !now.Before(exp.Add(c.leeway)):
-		return domain.Claims{}, errExpired
+	aud, err := c.checkAudience(p)
+	if err != nil {
+		return domain.Claims{}, err
 	}
-	nbf, hasNbf, ok := p.date(p.nbf)
-	switch {
-	case !ok:
-		return domain.Claims{}, errNbfType
-	case hasNbf && now.Before(nbf.Add(-c.leeway)):
-		return domain.Claims{}, errNotValidYet
+	iss, err := c.checkIssuer(p)
+	if err != nil {
+		return domain.Claims{}, err
 	}
-	iat, hasIat, ok := p.date(p.iat)
-	switch {
-	case !ok:
-		return domain.Claims{}, errIatType
-	case hasIat && now.Before(iat.Add(-c.leeway)):
-		return domain.Claims{}, errIssuedLater
+	sub, isAdmin, ver, err := p.principal()
+	if err != nil {
+		return domain.Claims{}, err
 	}
-	aud, ok := p.audience()
-	if !ok {
-		return domain.Claims{}, errAudType
-	}
-	if c.audience != "" {
-		if len(aud) == 0 || len(aud) == 1 && aud[0] == "" {
-			return domain.Claims{}, errAudMissing
-		}
-		if !slices.Contains(aud, c.audience) {
-			return domain.Claims{}, errWrongAudience
-		}
-	}
-	iss, ok := p.optString(p.iss)
-	if !ok {
-		return domain.Claims{}, errIssType
-	}
-	if c.issuer != "" {
-		if len(iss) == 0 {
-			return domain.Claims{}, errIssMissing
-		}
-		if string(iss) != c.issuer {
-			return domain.Claims{}, errWrongIssuer
-		}
-	}
-
-	// The codec's own checks.
-	if p.kind(p.sub) != '"' {
-		return domain.Claims{}, errSub
-	}
-	sub := p.str(p.sub)
-	if len(sub) == 0 {
-		return domain.Claims{}, errSub
-	}
-	var isAdmin bool
-	switch p.kind(p.isAdmin) {
-	case 't':
-		isAdmin = true
-	case 'f':
-	default:
-		return domain.Claims{}, errIsAdmin
-	}
-	if !p.isNumber(p.ver) {
-		return domain.Claims{}, errVerType
-	}
-	ver, err := strconv.ParseInt(string(p.b[p.ver.start:p.ver.end]), 10, 64)
-	if err != nil || ver < 0 {
-		return domain.Claims{}, errVerValue
-	}
-	if !hasIat {
-		return domain.Claims{}, errIatMissing
-	}
-	if !exp.After(iat) {
-		return domain.Claims{}, errExpNotAfterIat
+	if err := t.checkLifetime(); err != nil {
+		return domain.Claims{}, err
 	}
 	jti, ok := p.optString(p.jti)
 	if !ok {
@@ -519,9 +392,9 @@ func (c *Codec) claims(b []byte, now time.Time) (domain.Claims, error) {
 		Subject:      string(sub),
 		IsAdmin:      isAdmin,
 		TokenVersion: ver,
-		IssuedAt:     iat,
-		ExpiresAt:    exp,
-		NotBefore:    nbf,
+		IssuedAt:     t.iat,
+		ExpiresAt:    t.exp,
+		NotBefore:    t.nbf,
 		Audience:     aud,
 		Extra:        p.extra,
 	}
@@ -532,4 +405,114 @@ func (c *Codec) claims(b []byte, now time.Time) (domain.Claims, error) {
 		claims.ID = string(jti)
 	}
 	return claims, nil
+}
+
+// times are a token's time claims, zero when absent.
+type times struct {
+	exp, nbf, iat time.Time
+	hasIat        bool
+}
+
+// checkTimes reads exp (required), nbf and iat, and refuses a token
+// expired, or not yet valid or issued in the future, beyond the leeway.
+func (c *Codec) checkTimes(p *payload, now time.Time) (t times, err error) {
+	exp, hasExp, ok := p.date(p.exp)
+	switch {
+	case !ok:
+		return t, errExpType
+	case !hasExp:
+		return t, errExpMissing
+	case !now.Before(exp.Add(c.leeway)):
+		return t, errExpired
+	}
+	nbf, hasNbf, ok := p.date(p.nbf)
+	switch {
+	case !ok:
+		return t, errNbfType
+	case hasNbf && now.Before(nbf.Add(-c.leeway)):
+		return t, errNotValidYet
+	}
+	iat, hasIat, ok := p.date(p.iat)
+	switch {
+	case !ok:
+		return t, errIatType
+	case hasIat && now.Before(iat.Add(-c.leeway)):
+		return t, errIssuedLater
+	}
+	return times{exp: exp, nbf: nbf, iat: iat, hasIat: hasIat}, nil
+}
+
+// checkLifetime requires an "iat" and an "exp" after it.
+func (t times) checkLifetime() error {
+	if !t.hasIat {
+		return errIatMissing
+	}
+	if !t.exp.After(t.iat) {
+		return errExpNotAfterIat
+	}
+	return nil
+}
+
+// checkAudience reads "aud" and, if the codec has an audience, requires
+// the token's to contain it.
+func (c *Codec) checkAudience(p *payload) ([]string, error) {
+	aud, ok := p.audience()
+	if !ok {
+		return nil, errAudType
+	}
+	if c.audience == "" {
+		return aud, nil
+	}
+	if len(aud) == 0 || len(aud) == 1 && aud[0] == "" {
+		return nil, errAudMissing
+	}
+	if !slices.Contains(aud, c.audience) {
+		return nil, errWrongAudience
+	}
+	return aud, nil
+}
+
+// checkIssuer reads "iss" and, if the codec has an issuer, requires the
+// token's to be it.
+func (c *Codec) checkIssuer(p *payload) ([]byte, error) {
+	iss, ok := p.optString(p.iss)
+	if !ok {
+		return nil, errIssType
+	}
+	if c.issuer == "" {
+		return iss, nil
+	}
+	if len(iss) == 0 {
+		return nil, errIssMissing
+	}
+	if string(iss) != c.issuer {
+		return nil, errWrongIssuer
+	}
+	return iss, nil
+}
+
+// principal reads the claims that name the user: a non-empty string
+// "sub", a boolean "is_admin" and a non-negative integer "ver".
+func (p *payload) principal() (sub []byte, isAdmin bool, ver int64, err error) {
+	if p.kind(p.sub) != '"' {
+		return nil, false, 0, errSub
+	}
+	if sub = p.str(p.sub); len(sub) == 0 {
+		return nil, false, 0, errSub
+	}
+	switch p.kind(p.isAdmin) {
+	case 't':
+		isAdmin = true
+	case 'f':
+	default:
+		return nil, false, 0, errIsAdmin
+	}
+	if !p.isNumber(p.ver) {
+		return nil, false, 0, errVerType
+	}
+	ver, err = strconv.ParseInt(string(p.b[p.ver.start:p.ver.end]), 10, 64)
+	if err != nil || ver < 0 {
+		return nil, false, 0, errVerValue
+	}
+	return sub, isAdmin, ver, nil
 }

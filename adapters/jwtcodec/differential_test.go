@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,15 +19,17 @@ import (
 	"github.com/authadmin/authadmin/domain"
 )
 
-// The tests in this file hold Decode to jwtcodec.ReferenceDecode, the
-// golang-jwt code path Decode replaced: on every token they build, both
-// must accept or both refuse, and accepted tokens must give deeply equal
-// claims (times with their locations, Extra with its Go types).
+// The tests in this file hold Decode to jwtcodec.ReferenceDecode, a model
+// of it on golang-jwt's parser: on every token they build, both must
+// accept or both refuse, refusals must name the same fault (sameFault),
+// and accepted tokens must give deeply equal claims (times with their
+// locations, Extra with its Go types).
 
-// diffConfig is a codec configuration the differential tests decode with.
+// diffConfig is a codec configuration the differential tests decode with:
+// the options New gets besides testKey.
 type diffConfig struct {
 	name string
-	cfg  jwtcodec.Config
+	opts []jwtcodec.Option
 }
 
 const (
@@ -35,17 +38,17 @@ const (
 )
 
 var diffConfigs = []diffConfig{
-	{"default", jwtcodec.Config{}},
-	{"no leeway", jwtcodec.Config{Leeway: -1}},
-	{"leeway 30s", jwtcodec.Config{Leeway: 30 * time.Second}},
-	{"leeway 1.5s", jwtcodec.Config{Leeway: 1500 * time.Millisecond}},
-	{"leeway 1ns", jwtcodec.Config{Leeway: time.Nanosecond}},
-	{"issuer and audience", jwtcodec.Config{Issuer: diffIssuer, Audience: diffAudience}},
-	{"issuer", jwtcodec.Config{Issuer: diffIssuer}},
-	{"audience", jwtcodec.Config{Audience: diffAudience, Leeway: 999 * time.Millisecond}},
-	{"HS384", jwtcodec.Config{Algorithm: "HS384"}},
-	{"HS512 no leeway", jwtcodec.Config{Algorithm: "HS512", Leeway: -1}},
-	{"1 MiB tokens", jwtcodec.Config{MaxTokenBytes: 1 << 20}},
+	{"default", nil},
+	{"no leeway", []jwtcodec.Option{jwtcodec.WithLeeway(-1)}},
+	{"leeway 30s", []jwtcodec.Option{jwtcodec.WithLeeway(30 * time.Second)}},
+	{"leeway 1.5s", []jwtcodec.Option{jwtcodec.WithLeeway(1500 * time.Millisecond)}},
+	{"leeway 1ns", []jwtcodec.Option{jwtcodec.WithLeeway(time.Nanosecond)}},
+	{"issuer and audience", []jwtcodec.Option{jwtcodec.WithIssuer(diffIssuer), jwtcodec.WithAudience(diffAudience)}},
+	{"issuer", []jwtcodec.Option{jwtcodec.WithIssuer(diffIssuer)}},
+	{"audience", []jwtcodec.Option{jwtcodec.WithAudience(diffAudience), jwtcodec.WithLeeway(999 * time.Millisecond)}},
+	{"HS384", []jwtcodec.Option{jwtcodec.WithAlgorithm("HS384")}},
+	{"HS512 no leeway", []jwtcodec.Option{jwtcodec.WithAlgorithm("HS512"), jwtcodec.WithLeeway(-1)}},
+	{"1 MiB tokens", []jwtcodec.Option{jwtcodec.WithMaxTokenBytes(1 << 20)}},
 }
 
 // diffCodecs returns a codec on testKey for every diffConfig.
@@ -53,7 +56,7 @@ func diffCodecs(t testing.TB) []*jwtcodec.Codec {
 	t.Helper()
 	cs := make([]*jwtcodec.Codec, len(diffConfigs))
 	for i, dc := range diffConfigs {
-		cs[i] = newCodec(t, dc.cfg)
+		cs[i] = newCodec(t, dc.opts...)
 	}
 	return cs
 }
@@ -86,6 +89,10 @@ func sameAsReference(t testing.TB, c *jwtcodec.Codec, token string, at time.Time
 		if !reflect.DeepEqual(got, domain.Claims{}) {
 			t.Fatalf("Decode(%q) returned claims with its error: %+v", token, got)
 		}
+		if !sameFault(c, token, err, wantErr) {
+			t.Fatalf("token %q at %v (%s): Decode and the reference report different faults\nDecode:    %v\nreference: %v\nheader %q\npayload %q",
+				token, at, c.Algorithm(), err, wantErr, segmentText(token, 0), segmentText(token, 1))
+		}
 		return false
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -93,6 +100,59 @@ func sameAsReference(t testing.TB, c *jwtcodec.Codec, token string, at time.Time
 			token, at, got, want, segmentText(token, 1))
 	}
 	return true
+}
+
+// sentinels are the faults a Decode error reports, exactly one at a time.
+var sentinels = []error{
+	jwtcodec.ErrTooLong, jwtcodec.ErrMalformed, jwtcodec.ErrSignature, jwtcodec.ErrHeader,
+	jwtcodec.ErrClaims, jwtcodec.ErrExpired, jwtcodec.ErrNotValidYet, jwtcodec.ErrIssuer, jwtcodec.ErrAudience,
+}
+
+// sentinelOf returns the one sentinel err wraps, nil if it wraps none or
+// several.
+func sentinelOf(err error) error {
+	var found error
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			if found != nil {
+				return nil
+			}
+			found = s
+		}
+	}
+	return found
+}
+
+// beforeClaims are the faults found before the claims are read.
+var beforeClaims = []error{jwtcodec.ErrTooLong, jwtcodec.ErrMalformed, jwtcodec.ErrSignature, jwtcodec.ErrHeader}
+
+// sameFault reports whether Decode's error err names a fault the
+// reference's error ref names (ReferenceDecode wraps the sentinels of every
+// fault golang-jwt reported). golang-jwt reads the header and payload
+// before it checks the signature and Decode after, so for a token whose
+// signature does not verify both need only report a fault found before the
+// claims, and the same one when it is the length.
+func sameFault(c *jwtcodec.Codec, token string, err, ref error) bool {
+	d := sentinelOf(err)
+	if d == nil {
+		return false
+	}
+	if jwtcodec.SignatureVerifies(c, token) {
+		return errors.Is(ref, d)
+	}
+	if !slices.Contains(beforeClaims, d) {
+		return false
+	}
+	n := 0
+	for _, s := range sentinels {
+		if errors.Is(ref, s) {
+			if !slices.Contains(beforeClaims, s) {
+				return false
+			}
+			n++
+		}
+	}
+	return n > 0 && (d == jwtcodec.ErrTooLong) == errors.Is(ref, jwtcodec.ErrTooLong)
 }
 
 // decodeNoPanic is Decode, failing t if it panics.
@@ -226,7 +286,7 @@ func TestTimeBoundaries(t *testing.T) {
 	sec := func(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 	type boundary struct {
 		name   string
-		leeway time.Duration // Config.Leeway
+		leeway time.Duration // the WithLeeway option
 		eff    time.Duration // the leeway in effect
 		at     time.Time
 		claim  string // "exp", "nbf" or "iat"
@@ -284,7 +344,7 @@ func TestTimeBoundaries(t *testing.T) {
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newCodec(t, jwtcodec.Config{Leeway: tt.leeway})
+			c := newCodec(t, jwtcodec.WithLeeway(tt.leeway))
 			changes := map[string]string{tt.claim: tt.value}
 			if tt.claim == "iat" {
 				changes["exp"] = sec(now.Add(time.Hour))
@@ -455,7 +515,7 @@ func TestJSONEdgeCases(t *testing.T) {
 		{"leading comma", h, `{,"sub":"ann@example.com"}`, false},
 		{"unquoted name", h, `{sub:"ann@example.com"}`, false},
 	}
-	c := newCodec(t, jwtcodec.Config{MaxTokenBytes: 1 << 20})
+	c := newCodec(t, jwtcodec.WithMaxTokenBytes(1<<20))
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			tok := signJSON("HS256", tt.header, tt.claims)
@@ -700,8 +760,8 @@ func FuzzDecodeDifferential(f *testing.F) {
 		f.Add(signJSON("HS256", g.header("HS256"), g.payload()), g.payload(), g.header("HS256"))
 	}
 	f.Add("", claimsText(map[string]string{"iss": `"` + diffIssuer + `"`, "aud": `"` + diffAudience + `"`}), `{"alg":"HS256","crit":null}`)
-	plain := newCodec(f, jwtcodec.Config{})
-	strict := newCodec(f, jwtcodec.Config{Issuer: diffIssuer, Audience: diffAudience, Leeway: -1})
+	plain := newCodec(f)
+	strict := newCodec(f, jwtcodec.WithIssuer(diffIssuer), jwtcodec.WithAudience(diffAudience), jwtcodec.WithLeeway(-1))
 	std := stdHeader("HS256")
 	f.Fuzz(func(t *testing.T, token, claimsJSON, headerJSON string) {
 		for _, tok := range []string{
@@ -719,7 +779,7 @@ func FuzzDecodeDifferential(f *testing.F) {
 // buffers are kept for, between small ones, so that buffers are grown,
 // dropped and reused.
 func TestDifferentialLargeTokens(t *testing.T) {
-	c := newCodec(t, jwtcodec.Config{MaxTokenBytes: 1 << 20})
+	c := newCodec(t, jwtcodec.WithMaxTokenBytes(1<<20))
 	small := signJSON("HS256", stdHeader("HS256"), claimsText(nil, `"role":"owner"`))
 	for _, n := range []int{10, 50 << 10, 300 << 10, 700 << 10, 100} {
 		big := signJSON("HS256", stdHeader("HS256"), claimsText(nil, `"blob":"`+strings.Repeat("x", n)+`"`))
@@ -737,7 +797,7 @@ func TestDifferentialLargeTokens(t *testing.T) {
 // TestDecodeResultsOwnTheirMemory checks that claims returned by Decode do
 // not share memory with the buffers the next Decode reuses.
 func TestDecodeResultsOwnTheirMemory(t *testing.T) {
-	c := newCodec(t, jwtcodec.Config{})
+	c := newCodec(t)
 	text := func(who string) string {
 		return claimsText(map[string]string{"sub": `"` + who + `@example.com"`, "jti": `"` + who + `"`, "aud": `["` + who + `"]`},
 			`"role":"`+who+`"`, `"n":1`+strings.Repeat("0", len(who)), `"big":1`+strings.Repeat("0", 30), `"m":{"k":["`+who+`"]}`)

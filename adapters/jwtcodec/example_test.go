@@ -19,12 +19,7 @@ var ctx = context.Background()
 const exampleKey = "IvLpYPrFV9c3XToXuKqV0xzkc6RKHDFJaNJZM3Kasvc="
 
 func Example() {
-	codec, err := jwtcodec.New(jwtcodec.Config{
-		// In production, read the key from a secret store; make one with
-		// `openssl rand -base64 32`. New refuses a guessable key.
-		Secret: []byte(exampleKey),
-		Issuer: "https://auth.example.com",
-	})
+	codec, err := jwtcodec.New([]byte(exampleKey), jwtcodec.WithIssuer("https://auth.example.com"))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -55,12 +50,12 @@ func Example() {
 	fmt.Println(companyID, role)
 
 	_, err = codec.Decode(ctx, token, issued.Add(time.Hour))
-	fmt.Println("an hour later:", errors.Is(err, domain.ErrInvalidToken))
+	fmt.Println("an hour later:", errors.Is(err, domain.ErrInvalidToken), errors.Is(err, jwtcodec.ErrExpired))
 	// Output:
 	// ann@example.com true 1
 	// 2025-01-02T03:34:05Z
 	// 9007199254740993 owner
-	// an hour later: true
+	// an hour later: true true
 }
 
 func ExampleNew_randomKey() {
@@ -74,7 +69,7 @@ func ExampleNew_randomKey() {
 			return a
 		},
 	}))
-	codec, err := jwtcodec.New(jwtcodec.Config{Logger: logger})
+	codec, err := jwtcodec.New(nil, jwtcodec.WithLogger(logger))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -86,7 +81,7 @@ func ExampleNew_randomKey() {
 }
 
 func ExampleNew_keyTooShort() {
-	_, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("too short"), Algorithm: "HS512"})
+	_, err := jwtcodec.New([]byte("too short"), jwtcodec.WithAlgorithm("HS512"))
 	fmt.Println(errors.Is(err, jwtcodec.ErrKeyTooShort))
 	fmt.Println(err)
 	// Output:
@@ -97,7 +92,7 @@ func ExampleNew_keyTooShort() {
 func ExampleNew_weakSecret() {
 	// Long enough, but anyone holding one token signed with it could guess
 	// it offline and forge any token.
-	_, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("my-super-secret-jwt-key-for-2026")})
+	_, err := jwtcodec.New([]byte("my-super-secret-jwt-key-for-2026"))
 	fmt.Println(errors.Is(err, jwtcodec.ErrWeakSecret))
 	fmt.Println(err)
 	// Output:
@@ -106,7 +101,7 @@ func ExampleNew_weakSecret() {
 }
 
 func ExampleCodec_Encode_reservedClaim() {
-	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte(exampleKey)})
+	codec, err := jwtcodec.New([]byte(exampleKey))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -124,22 +119,23 @@ func ExampleCodec_Encode_reservedClaim() {
 }
 
 func ExampleCodec_Decode() {
-	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte(exampleKey)})
+	codec, err := jwtcodec.New([]byte(exampleKey))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	for _, token := range []string{
 		"",
+		// Three segments, but "token" is no HS256 signature.
 		"not.a.token",
 		// {"alg":"none"}: never accepted.
 		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbm5AZXhhbXBsZS5jb20iLCJpc19hZG1pbiI6dHJ1ZX0.",
 	} {
 		_, err := codec.Decode(ctx, token, time.Now())
-		fmt.Println(errors.Is(err, domain.ErrInvalidToken))
+		fmt.Println(errors.Is(err, domain.ErrInvalidToken), errors.Is(err, jwtcodec.ErrMalformed), errors.Is(err, jwtcodec.ErrSignature))
 	}
 	// Output:
-	// true
-	// true
-	// true
+	// true true false
+	// true false true
+	// true false true
 }

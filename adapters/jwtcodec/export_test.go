@@ -1,6 +1,8 @@
 package jwtcodec
 
 import (
+	"crypto/hmac"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,18 +19,23 @@ import (
 // generated key is never logged.
 func KeyOf(c *Codec) []byte { return c.key }
 
-// ReferenceDecode is Decode as it was before it had its own parser: the
-// token checks of Decode followed by golang-jwt's ParseWithClaims into
-// jwt.MapClaims and the conversion of the map into domain.Claims. The
-// differential tests hold Decode to it: both must accept and refuse the
-// same tokens and return the same claims.
+// ReferenceDecode is a model of Decode built on golang-jwt's parser: the
+// length and byte checks of Decode, then golang-jwt's ParseWithClaims into
+// jwt.MapClaims with the options matching the codec's rules, the type
+// checks of the claims Decode returns, and the 1970-to-9999 range of time
+// claims. The differential tests hold Decode to it: both must accept and
+// refuse the same tokens and return the same claims.
+//
+// A refusal wraps domain.ErrInvalidToken, golang-jwt's error, and the
+// jwtcodec sentinels of every fault found (refSentinels): golang-jwt
+// reports all the claim faults it finds, Decode the first one.
 func ReferenceDecode(c *Codec, token string, now time.Time) (domain.Claims, error) {
 	if len(token) > c.maxBytes {
-		return domain.Claims{}, fmt.Errorf("%w: longer than %d bytes", domain.ErrInvalidToken, c.maxBytes)
+		return domain.Claims{}, fmt.Errorf("%w: %w: longer than %d bytes", domain.ErrInvalidToken, ErrTooLong, c.maxBytes)
 	}
 	for i := 0; i < len(token); i++ {
 		if !refIsTokenByte(token[i]) {
-			return domain.Claims{}, fmt.Errorf("%w: byte 0x%02x at offset %d is not base64url or '.'", domain.ErrInvalidToken, token[i], i)
+			return domain.Claims{}, fmt.Errorf("%w: %w: byte 0x%02x at offset %d is not base64url or '.'", domain.ErrInvalidToken, ErrMalformed, token[i], i)
 		}
 	}
 	opts := []jwt.ParserOption{
@@ -49,29 +56,115 @@ func ReferenceDecode(c *Codec, token string, now time.Time) (domain.Claims, erro
 	m := jwt.MapClaims{}
 	_, err := jwt.NewParser(opts...).ParseWithClaims(token, m, c.refKeyFor)
 	if err != nil {
-		return domain.Claims{}, fmt.Errorf("%w: %w", domain.ErrInvalidToken, err)
+		faults := refSentinels(c, m, err)
+		if errors.Is(err, jwt.ErrTokenInvalidClaims) {
+			// Claims golang-jwt's validator does not check.
+			if _, ferr := refFromMap(m); ferr != nil {
+				faults = append(faults, ErrClaims)
+			}
+			if refTimeOutOfRange(m) {
+				faults = append(faults, ErrClaims)
+			}
+		}
+		return domain.Claims{}, fmt.Errorf("%w: %w: %w", domain.ErrInvalidToken, err, errors.Join(faults...))
 	}
 	claims, err := refFromMap(m)
 	if err != nil {
-		return domain.Claims{}, fmt.Errorf("%w: %w", domain.ErrInvalidToken, err)
+		return domain.Claims{}, fmt.Errorf("%w: %w: %w", domain.ErrInvalidToken, ErrClaims, err)
 	}
-	// The one rule Decode adds to golang-jwt's: time claims are numbers
-	// of seconds from 1970 to the end of 9999.
-	for _, name := range []string{domain.ClaimExpiresAt, domain.ClaimNotBefore, domain.ClaimIssuedAt} {
-		if n, ok := m[name].(json.Number); ok {
-			if f, _ := strconv.ParseFloat(string(n), 64); !(f >= 0 && f <= 253402300799) {
-				return domain.Claims{}, fmt.Errorf("%w: claim %s outside 1970..9999", domain.ErrInvalidToken, name)
-			}
-		}
+	if refTimeOutOfRange(m) {
+		return domain.Claims{}, fmt.Errorf("%w: %w: a time claim is outside 1970..9999", domain.ErrInvalidToken, ErrClaims)
 	}
 	return claims, nil
 }
 
+// refTimeOutOfRange reports whether a time claim of m is a number outside
+// the range Decode accepts, 0 to the last second of 9999.
+func refTimeOutOfRange(m jwt.MapClaims) bool {
+	for _, name := range []string{domain.ClaimExpiresAt, domain.ClaimNotBefore, domain.ClaimIssuedAt} {
+		if n, ok := m[name].(json.Number); ok {
+			if f, _ := strconv.ParseFloat(string(n), 64); !(f >= 0 && f <= 253402300799) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// refSentinels maps an error of golang-jwt's parser to the jwtcodec
+// sentinels of the faults it reports; m holds the claims the parser read,
+// which tell what a missing required claim means.
+func refSentinels(c *Codec, m jwt.MapClaims, err error) []error {
+	var faults []error
+	add := func(is bool, sentinel error) {
+		if is {
+			faults = append(faults, sentinel)
+		}
+	}
+	add(errors.Is(err, jwt.ErrTokenMalformed), ErrMalformed)
+	add(errors.Is(err, jwt.ErrTokenUnverifiable), ErrHeader)
+	// golang-jwt reports both a signature that does not verify and a
+	// method it was told not to accept as ErrTokenSignatureInvalid; only
+	// the first wraps ErrSignatureInvalid.
+	add(errors.Is(err, jwt.ErrSignatureInvalid), ErrSignature)
+	add(errors.Is(err, jwt.ErrTokenSignatureInvalid) && !errors.Is(err, jwt.ErrSignatureInvalid), ErrHeader)
+	add(errors.Is(err, jwt.ErrInvalidType), ErrClaims)
+	add(errors.Is(err, jwt.ErrTokenExpired), ErrExpired)
+	add(errors.Is(err, jwt.ErrTokenNotValidYet), ErrNotValidYet)
+	add(errors.Is(err, jwt.ErrTokenUsedBeforeIssued), ErrNotValidYet)
+	add(errors.Is(err, jwt.ErrTokenInvalidIssuer), ErrIssuer)
+	add(errors.Is(err, jwt.ErrTokenInvalidAudience), ErrAudience)
+	if errors.Is(err, jwt.ErrTokenRequiredClaimMissing) {
+		_, hasExp := m[domain.ClaimExpiresAt]
+		add(!hasExp, ErrClaims)
+		iss, hasIss := m[domain.ClaimIssuer]
+		add(c.issuer != "" && (!hasIss || iss == ""), ErrIssuer)
+		if c.audience != "" {
+			// golang-jwt reads an "aud" of another type as no audience,
+			// which Decode refuses as a claim of the wrong type.
+			switch m[domain.ClaimAudience].(type) {
+			case nil, string, []any:
+				aud, aerr := m.GetAudience()
+				add(aerr == nil && (len(aud) == 0 || len(aud) == 1 && aud[0] == ""), ErrAudience)
+			default:
+				add(true, ErrClaims)
+			}
+		}
+	}
+	return faults
+}
+
+// SignatureVerifies reports whether token is three segments of base64url
+// whose third is the strictly encoded HMAC of the first two under c's key
+// and algorithm: whether Decode gets past its signature check.
+func SignatureVerifies(c *Codec, token string) bool {
+	for i := 0; i < len(token); i++ {
+		if !refIsTokenByte(token[i]) {
+			return false
+		}
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(parts[2])
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(methods[c.method.Alg()].newHash, c.key)
+	mac.Write([]byte(parts[0] + "." + parts[1]))
+	return hmac.Equal(mac.Sum(nil), sig)
+}
+
+// errRefCritical refuses a header with "crit", which golang-jwt does not
+// check.
+var errRefCritical = errors.New(`header has "crit"`)
+
 // refKeyFor is the key lookup of ReferenceDecode. It refuses a header with
-// "crit", which golang-jwt does not check.
+// "crit".
 func (c *Codec) refKeyFor(t *jwt.Token) (any, error) {
 	if _, ok := t.Header["crit"]; ok {
-		return nil, errCritical
+		return nil, errRefCritical
 	}
 	return c.key, nil
 }

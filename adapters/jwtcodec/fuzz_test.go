@@ -18,7 +18,7 @@ import (
 // whose payload is claimsJSON correctly signed with the codec's key, so that
 // the claim checks after the signature see arbitrary JSON too.
 func FuzzDecode(f *testing.F) {
-	c, err := jwtcodec.New(jwtcodec.Config{Secret: testKey})
+	c, err := jwtcodec.New(testKey)
 	if err != nil {
 		f.Fatal(err)
 	}

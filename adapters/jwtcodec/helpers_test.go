@@ -29,15 +29,18 @@ var testKey = []byte("efdJH_aIt1V0jelTbrk8E-Uhn0SR6AhP0PKZF3EgLa0I1qAqfw08PFb2o_
 // otherKey is another valid key of the same length.
 var otherKey = bytes.Repeat([]byte{0xA5}, 64)
 
-// newCodec returns a codec on testKey unless cfg sets a secret.
-func newCodec(t testing.TB, cfg jwtcodec.Config) *jwtcodec.Codec {
+// newCodec returns a codec on testKey with opts.
+func newCodec(t testing.TB, opts ...jwtcodec.Option) *jwtcodec.Codec {
 	t.Helper()
-	if cfg.Secret == nil {
-		cfg.Secret = testKey
-	}
-	c, err := jwtcodec.New(cfg)
+	return newCodecKey(t, testKey, opts...)
+}
+
+// newCodecKey returns a codec on key with opts.
+func newCodecKey(t testing.TB, key []byte, opts ...jwtcodec.Option) *jwtcodec.Codec {
+	t.Helper()
+	c, err := jwtcodec.New(key, opts...)
 	if err != nil {
-		t.Fatalf("New(%+v): %v", cfg, err)
+		t.Fatalf("New: %v", err)
 	}
 	return c
 }

@@ -1,33 +1,41 @@
 // Package jwtcodec implements ports.TokenCodec with HMAC-signed JSON Web
-// Tokens. Encode signs with github.com/golang-jwt/jwt/v5.
+// Tokens (HS256, HS384 or HS512). Encode signs with
+// github.com/golang-jwt/jwt/v5; Decode verifies with its own parser, which
+// checks the signature before reading any JSON.
 //
-// Decode accepts only the configured algorithm (never "none") and no "crit"
-// header, requires
-// "exp", "iat", "sub", "is_admin" and "ver", refuses an "iat" or "nbf" in the
-// future (beyond the leeway) and time claims outside 1970 to 9999,
-// decodes base64 strictly (no padding, no
-// standard-alphabet characters, no line breaks, no non-zero trailing bits),
-// and refuses tokens longer than MaxTokenBytes before parsing them. When an
-// issuer or audience is configured, tokens must carry it.
+// Decode accepts only tokens that pass every one of these checks; each
+// refusal wraps domain.ErrInvalidToken and one of this package's sentinels
+// (ErrTooLong, ErrMalformed, ErrSignature, ErrHeader, ErrClaims,
+// ErrExpired, ErrNotValidYet, ErrIssuer, ErrAudience):
+//   - at most the maximum length (WithMaxTokenBytes), checked before any
+//     parsing;
+//   - three segments of strict base64url and nothing else: no padding, no
+//     standard-alphabet characters, no white space, no non-zero trailing
+//     bits;
+//   - an HMAC signature, with the codec's key and algorithm, of the first
+//     two segments;
+//   - a header naming the codec's algorithm (never "none" nor another
+//     HMAC), without "crit";
+//   - "exp", "iat", "sub", "is_admin" and "ver" present, they and "nbf",
+//     "iss", "aud" and "jti" of the right types, time claims from 1970 to
+//     the end of 9999, "exp" after "iat";
+//   - not expired, and "nbf" and "iat" not in the future, beyond the
+//     leeway (WithLeeway);
+//   - the codec's issuer and audience, when it has them (WithIssuer,
+//     WithAudience).
 //
-// Decode does not use golang-jwt's parser but its own, which checks the
-// signature before reading any JSON and reads the claims without building
-// maps. It accepts and refuses exactly the tokens golang-jwt's parser did
-// under these rules (but for the 1970-to-9999 range of time claims, which
-// golang-jwt does not check), with the same time boundaries (the tests
-// compare the two), and its errors wrap, besides domain.ErrInvalidToken, the golang-jwt
-// error that parser reported for the same fault (jwt.ErrTokenMalformed,
-// jwt.ErrTokenSignatureInvalid, jwt.ErrTokenExpired, ...).
+// Decode reads the header and payload as encoding/json reads them. The
+// tests hold it to golang-jwt's parser configured with these rules: both
+// accept the same tokens and return the same claims.
 //
 // One token is enough to test guesses of an HMAC key offline, so New
-// refuses a configured key that an attacker could guess: it estimates the
-// key's strength the way zxcvbn estimates a password's, much simplified
-// (repeated characters and patterns, sequences, keyboard rows, years, the
-// words of a short embedded list, the kinds of characters used; see
-// MinSecretBits), and refuses an estimate of 128 bits or less with
-// ErrWeakSecret. Config.AllowWeakSecret accepts such a key with a warning,
-// for tests and migrations. An empty key still means a random key for the
-// process.
+// refuses a key an attacker could guess: it estimates the key's strength
+// the way zxcvbn estimates a password's, much simplified (repeated
+// characters and patterns, sequences, keyboard rows, years, the words of a
+// short embedded list, the kinds of characters used; see MinSecretBits),
+// and refuses an estimate of MinSecretBits or less with ErrWeakSecret. The
+// AllowWeakSecret option accepts such a key with a warning, for tests and
+// migrations. An empty key means a random key for the process.
 package jwtcodec
 
 import (
@@ -52,7 +60,7 @@ import (
 	"github.com/authadmin/authadmin/ports"
 )
 
-// Defaults for Config's zero values.
+// Defaults of WithAlgorithm, WithLeeway and WithMaxTokenBytes.
 const (
 	DefaultAlgorithm     = "HS256"
 	DefaultLeeway        = 5 * time.Second
@@ -69,45 +77,47 @@ var ErrKeyTooShort = errors.New("jwtcodec: secret key shorter than the algorithm
 // how to generate a good key; it never contains the key.
 var ErrWeakSecret = errors.New("jwtcodec: secret key too weak: one token would let an attacker guess it offline")
 
-// Config configures a Codec. The zero value is usable: HS256 with a random
-// per-process key (every restart invalidates issued tokens, and instances do
-// not accept each other's tokens; a warning is logged).
-type Config struct {
-	// Secret is the HMAC key. It must be at least as long as the algorithm's
-	// hash: 32 bytes for HS256, 48 for HS384, 64 for HS512. It must also be
-	// hard to guess: New refuses, with an error wrapping ErrWeakSecret, a
-	// secret whose estimated strength is not above MinSecretBits (128),
-	// such as a repeated character or pattern, a sequence, a keyboard row,
-	// common words or a hex string of 32 digits (see MinSecretBits). Make
-	// one with `openssl rand -base64 32` (HS256), `openssl rand -base64 48`
-	// (HS384) or `openssl rand -hex 64` (HS512). Empty (nil or zero length,
-	// as []byte(os.Getenv(...)) of an unset variable) means a random key for
-	// this process.
-	Secret []byte
-	// AllowWeakSecret makes New accept a Secret estimated at MinSecretBits
-	// or less, logging a warning (without the key) instead of refusing it.
-	// It exists for tests and for migrating from a weak key: every token
-	// signed with such a key can be forged, so replace the key (which logs
-	// every user out) as soon as possible.
-	AllowWeakSecret bool
-	// Algorithm is "HS256" (default), "HS384" or "HS512". Only this
-	// algorithm is accepted when decoding.
-	Algorithm string
-	// Issuer and Audience, when set, are written into every token and
-	// required on decode.
-	Issuer   string
-	Audience string
-	// Leeway is the clock skew tolerated on "exp", "nbf" and "iat". Zero
-	// means DefaultLeeway; a negative value means none.
-	Leeway time.Duration
-	// MaxTokenBytes caps the length of a token Decode will parse (and so
-	// of one Encode will produce). Zero or negative means
-	// DefaultMaxTokenBytes.
-	MaxTokenBytes int
-	// Logger receives the random-key and weak-key warnings (default
-	// slog.Default()).
-	Logger *slog.Logger
+// Option configures a Codec (see New).
+type Option func(*config)
+
+// config is what the options set.
+type config struct {
+	allowWeakSecret bool
+	algorithm       string
+	issuer          string
+	audience        string
+	leeway          time.Duration
+	maxTokenBytes   int
+	logger          *slog.Logger
 }
+
+// WithAlgorithm sets the algorithm: "HS256" (default), "HS384" or "HS512".
+// Only this algorithm is accepted when decoding.
+func WithAlgorithm(alg string) Option { return func(c *config) { c.algorithm = alg } }
+
+// WithIssuer writes iss into every token and requires it on decode.
+func WithIssuer(iss string) Option { return func(c *config) { c.issuer = iss } }
+
+// WithAudience writes aud into every token and requires it on decode.
+func WithAudience(aud string) Option { return func(c *config) { c.audience = aud } }
+
+// WithLeeway sets the clock skew tolerated on "exp", "nbf" and "iat"
+// (default DefaultLeeway; negative: none).
+func WithLeeway(d time.Duration) Option { return func(c *config) { c.leeway = d } }
+
+// WithMaxTokenBytes caps the length of a token Decode will parse, and so of
+// one Encode will produce (default DefaultMaxTokenBytes).
+func WithMaxTokenBytes(n int) Option { return func(c *config) { c.maxTokenBytes = n } }
+
+// WithLogger sets where the random-key and weak-key warnings go (default
+// slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// AllowWeakSecret makes New accept a secret estimated at MinSecretBits or
+// less, logging a warning (without the key) instead of refusing it. It is
+// for tests and for migrating from a weak key: every token signed with such
+// a key can be forged, so replace the key (which logs every user out) soon.
+func AllowWeakSecret() Option { return func(c *config) { c.allowWeakSecret = true } }
 
 // Codec signs and verifies tokens. It is safe for concurrent use.
 type Codec struct {
@@ -124,6 +134,8 @@ type Codec struct {
 	states sync.Pool
 	// errWrongAlg refuses a header naming another algorithm.
 	errWrongAlg error
+	// errTooLong refuses a token longer than maxBytes.
+	errTooLong error
 }
 
 var _ ports.StableTokenCodec = (*Codec)(nil)
@@ -145,19 +157,30 @@ func keyCommand(size int) string {
 	return fmt.Sprintf("openssl rand -base64 %d", size)
 }
 
+// methods are the supported algorithms by name.
 var methods = map[string]hmacMethod{
 	"HS256": {jwt.SigningMethodHS256, sha256.New},
 	"HS384": {jwt.SigningMethodHS384, sha512.New384},
 	"HS512": {jwt.SigningMethodHS512, sha512.New},
 }
 
-// New validates cfg and returns a Codec. It refuses an unsupported
-// algorithm, a secret shorter than the algorithm's hash (ErrKeyTooShort)
-// and, unless cfg.AllowWeakSecret is set, a secret whose estimated strength
-// is not above MinSecretBits (ErrWeakSecret). No error or log message
-// contains the key.
-func New(cfg Config) (*Codec, error) {
-	alg := cfg.Algorithm
+// New returns a Codec that signs with the HMAC key secret. The key must be
+// at least as long as the algorithm's hash (32 bytes for HS256, 48 for
+// HS384, 64 for HS512; ErrKeyTooShort) and hard to guess: unless
+// AllowWeakSecret is given, a key whose estimated strength is not above
+// MinSecretBits (a repeated character or pattern, a sequence, a keyboard
+// row, common words, a 32-digit hex string) is refused with ErrWeakSecret.
+// Make one with `openssl rand -base64 32` (HS256), `openssl rand -base64 48`
+// (HS384) or `openssl rand -hex 64` (HS512). An empty secret means a random
+// key for this process: every restart invalidates issued tokens, and
+// instances do not accept each other's (a warning is logged). No error or
+// log message contains the key.
+func New(secret []byte, opts ...Option) (*Codec, error) {
+	var cfg config
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	alg := cfg.algorithm
 	if alg == "" {
 		alg = DefaultAlgorithm
 	}
@@ -167,11 +190,11 @@ func New(cfg Config) (*Codec, error) {
 	}
 	method := m.jwt
 	minKey := method.Hash.Size()
-	logger := cfg.Logger
+	logger := cfg.logger
 	if logger == nil {
 		logger = slog.Default()
 	}
-	key := bytes.Clone(cfg.Secret)
+	key := bytes.Clone(secret)
 	switch {
 	case len(key) == 0:
 		key = make([]byte, minKey)
@@ -187,7 +210,7 @@ func New(cfg Config) (*Codec, error) {
 			break
 		}
 		bits := int(estimate) // rounded down: never above the threshold it failed
-		if !cfg.AllowWeakSecret {
+		if !cfg.allowWeakSecret {
 			return nil, fmt.Errorf("%w: its strength is estimated at %d bits, not above %d (a repeated character or pattern, a sequence, common words, too few kinds of characters or a short hex string); generate a random key with `%s`",
 				ErrWeakSecret, bits, MinSecretBits, keyCommand(minKey))
 		}
@@ -197,10 +220,10 @@ func New(cfg Config) (*Codec, error) {
 	c := &Codec{
 		method:   method,
 		key:      key,
-		issuer:   cfg.Issuer,
-		audience: cfg.Audience,
-		leeway:   cfg.Leeway,
-		maxBytes: cfg.MaxTokenBytes,
+		issuer:   cfg.issuer,
+		audience: cfg.audience,
+		leeway:   cfg.leeway,
+		maxBytes: cfg.maxTokenBytes,
 	}
 	if c.leeway == 0 {
 		c.leeway = DefaultLeeway
@@ -212,7 +235,8 @@ func New(cfg Config) (*Codec, error) {
 	}
 	c.sigLen = base64.RawURLEncoding.EncodedLen(method.Hash.Size())
 	c.states.New = func() any { return &decodeState{mac: hmac.New(m.newHash, c.key)} }
-	c.errWrongAlg = fmt.Errorf("%w: %w: signing method (alg) is not %s", domain.ErrInvalidToken, jwt.ErrTokenSignatureInvalid, alg)
+	c.errWrongAlg = invalid(ErrHeader, fmt.Sprintf("alg is not %s", alg))
+	c.errTooLong = invalid(ErrTooLong, fmt.Sprintf("longer than %d bytes", c.maxBytes))
 	return c, nil
 }
 
@@ -258,23 +282,30 @@ func (c *Codec) Encode(_ context.Context, claims domain.Claims) (string, error) 
 		return "", fmt.Errorf("jwtcodec: sign: %w", err)
 	}
 	if len(s) > c.maxBytes {
-		return "", fmt.Errorf("jwtcodec: token of %d bytes is longer than MaxTokenBytes (%d): Decode would refuse it", len(s), c.maxBytes)
+		return "", fmt.Errorf("jwtcodec: token of %d bytes is longer than the codec's maximum of %d bytes (WithMaxTokenBytes): Decode would refuse it", len(s), c.maxBytes)
 	}
 	return s, nil
 }
 
-// Decode verifies token as of now and returns its claims. Every failure
-// wraps domain.ErrInvalidToken.
+// Decode verifies token as of now and returns its claims. It refuses a
+// token that fails any check of the package documentation, in this order:
+// length (ErrTooLong); bytes and segments (ErrMalformed); signature
+// (ErrSignature, or ErrMalformed for a signature that is not base64url);
+// header and payload encoding (ErrMalformed); header (ErrHeader); "exp",
+// "nbf" and "iat" (ErrClaims, ErrExpired, ErrNotValidYet); "aud"
+// (ErrClaims, ErrAudience); "iss" (ErrClaims, ErrIssuer); then "sub",
+// "is_admin", "ver", "iat" present, "exp" after "iat" and "jti"
+// (ErrClaims). Every error wraps domain.ErrInvalidToken and one of these
+// sentinels; the claims returned with it are empty.
 func (c *Codec) Decode(_ context.Context, token string, now time.Time) (domain.Claims, error) {
 	if len(token) > c.maxBytes {
-		return domain.Claims{}, fmt.Errorf("%w: longer than %d bytes", domain.ErrInvalidToken, c.maxBytes)
+		return domain.Claims{}, c.errTooLong
 	}
 	// encoding/base64 skips '\r' and '\n' even in strict mode, so without
 	// this check a token with line breaks in its signature would verify.
-	// A JWS compact token has nothing but base64url characters and dots.
 	for i := 0; i < len(token); i++ {
 		if !tokenBytes[token[i]] {
-			return domain.Claims{}, fmt.Errorf("%w: byte 0x%02x at offset %d is not base64url or '.'", domain.ErrInvalidToken, token[i], i)
+			return domain.Claims{}, fmt.Errorf("%w: %w: byte 0x%02x at offset %d is not base64url or '.'", domain.ErrInvalidToken, ErrMalformed, token[i], i)
 		}
 	}
 	// Three segments: exactly two dots.
@@ -292,7 +323,7 @@ func (c *Codec) Decode(_ context.Context, token string, now time.Time) (domain.C
 	}
 	// A signature of another length cannot verify.
 	if len(token)-dot2-1 != c.sigLen {
-		return domain.Claims{}, errSignature
+		return domain.Claims{}, errBadSignature
 	}
 	st := c.states.Get().(*decodeState)
 	claims, err := c.decode(st, token, dot1, dot2, now)

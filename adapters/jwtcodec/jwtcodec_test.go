@@ -49,7 +49,7 @@ func TestNewAlgorithms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := jwtcodec.New(jwtcodec.Config{Secret: testKey[:tt.keyLen], Algorithm: tt.alg})
+			c, err := jwtcodec.New(testKey[:tt.keyLen], jwtcodec.WithAlgorithm(tt.alg))
 			if tt.wantErr != nil {
 				if err == nil {
 					t.Fatalf("New accepted algorithm %q with a %d-byte key", tt.alg, tt.keyLen)
@@ -217,7 +217,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newCodec(t, jwtcodec.Config{})
+			c := newCodec(t)
 			tok, err := c.Encode(bg, tt.in)
 			if err != nil {
 				t.Fatalf("Encode: %v", err)
@@ -262,7 +262,7 @@ func assertClaims(t *testing.T, got, want domain.Claims) {
 }
 
 func TestRoundTripAccessors(t *testing.T) {
-	c := newCodec(t, jwtcodec.Config{})
+	c := newCodec(t)
 	in := validClaims()
 	in.IsAdmin = true
 	in.Extra = map[string]any{
@@ -398,7 +398,7 @@ func TestEncodeRefuses(t *testing.T) {
 	)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newCodec(t, jwtcodec.Config{})
+			c := newCodec(t)
 			claims := validClaims()
 			tt.mutate(&claims)
 			var tok string
@@ -428,7 +428,7 @@ func TestEncodeRefuses(t *testing.T) {
 }
 
 func TestEncodeDoesNotModifyClaims(t *testing.T) {
-	c := newCodec(t, jwtcodec.Config{Issuer: "iss", Audience: "aud"})
+	c := newCodec(t, jwtcodec.WithIssuer("iss"), jwtcodec.WithAudience("aud"))
 	in := validClaims()
 	in.Extra = map[string]any{"company_id": 1}
 	if _, err := c.Encode(bg, in); err != nil {
@@ -471,7 +471,7 @@ func TestLeeway(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newCodec(t, jwtcodec.Config{Leeway: tt.leeway})
+			c := newCodec(t, jwtcodec.WithLeeway(tt.leeway))
 			got, err := c.Decode(bg, forge("HS256", testKey, payload(tt.change)), now)
 			if !tt.ok {
 				wantInvalid(t, got, err)
@@ -489,34 +489,34 @@ func TestLeeway(t *testing.T) {
 
 func TestIssuerAudience(t *testing.T) {
 	const iss, aud = "https://auth.example.com", "admin-api"
-	configured := jwtcodec.Config{Issuer: iss, Audience: aud}
+	configured := []jwtcodec.Option{jwtcodec.WithIssuer(iss), jwtcodec.WithAudience(aud)}
 	tests := []struct {
 		name   string
-		cfg    jwtcodec.Config
+		opts   []jwtcodec.Option
 		change map[string]any
 		ok     bool
 	}{
-		{name: "configured: both present", cfg: configured, change: map[string]any{"iss": iss, "aud": aud}, ok: true},
-		{name: "configured: audience in a list", cfg: configured, change: map[string]any{"iss": iss, "aud": []string{"other", aud}}, ok: true},
-		{name: "configured: no iss", cfg: configured, change: map[string]any{"aud": aud}},
-		{name: "configured: no aud", cfg: configured, change: map[string]any{"iss": iss}},
-		{name: "configured: neither", cfg: configured},
-		{name: "configured: other iss", cfg: configured, change: map[string]any{"iss": "https://evil.example.com", "aud": aud}},
-		{name: "configured: iss differs in case", cfg: configured, change: map[string]any{"iss": strings.ToUpper(iss), "aud": aud}},
-		{name: "configured: empty iss", cfg: configured, change: map[string]any{"iss": "", "aud": aud}},
-		{name: "configured: iss not a string", cfg: configured, change: map[string]any{"iss": 1, "aud": aud}},
-		{name: "configured: other aud", cfg: configured, change: map[string]any{"iss": iss, "aud": "other-api"}},
-		{name: "configured: aud list without it", cfg: configured, change: map[string]any{"iss": iss, "aud": []string{"a", "b"}}},
-		{name: "configured: empty aud", cfg: configured, change: map[string]any{"iss": iss, "aud": ""}},
-		{name: "configured: aud not a string", cfg: configured, change: map[string]any{"iss": iss, "aud": 7}},
-		{name: "only issuer configured: aud ignored", cfg: jwtcodec.Config{Issuer: iss}, change: map[string]any{"iss": iss, "aud": "whatever"}, ok: true},
-		{name: "only audience configured: iss ignored", cfg: jwtcodec.Config{Audience: aud}, change: map[string]any{"iss": "whoever", "aud": aud}, ok: true},
+		{name: "configured: both present", opts: configured, change: map[string]any{"iss": iss, "aud": aud}, ok: true},
+		{name: "configured: audience in a list", opts: configured, change: map[string]any{"iss": iss, "aud": []string{"other", aud}}, ok: true},
+		{name: "configured: no iss", opts: configured, change: map[string]any{"aud": aud}},
+		{name: "configured: no aud", opts: configured, change: map[string]any{"iss": iss}},
+		{name: "configured: neither", opts: configured},
+		{name: "configured: other iss", opts: configured, change: map[string]any{"iss": "https://evil.example.com", "aud": aud}},
+		{name: "configured: iss differs in case", opts: configured, change: map[string]any{"iss": strings.ToUpper(iss), "aud": aud}},
+		{name: "configured: empty iss", opts: configured, change: map[string]any{"iss": "", "aud": aud}},
+		{name: "configured: iss not a string", opts: configured, change: map[string]any{"iss": 1, "aud": aud}},
+		{name: "configured: other aud", opts: configured, change: map[string]any{"iss": iss, "aud": "other-api"}},
+		{name: "configured: aud list without it", opts: configured, change: map[string]any{"iss": iss, "aud": []string{"a", "b"}}},
+		{name: "configured: empty aud", opts: configured, change: map[string]any{"iss": iss, "aud": ""}},
+		{name: "configured: aud not a string", opts: configured, change: map[string]any{"iss": iss, "aud": 7}},
+		{name: "only issuer configured: aud ignored", opts: []jwtcodec.Option{jwtcodec.WithIssuer(iss)}, change: map[string]any{"iss": iss, "aud": "whatever"}, ok: true},
+		{name: "only audience configured: iss ignored", opts: []jwtcodec.Option{jwtcodec.WithAudience(aud)}, change: map[string]any{"iss": "whoever", "aud": aud}, ok: true},
 		{name: "not configured: iss and aud accepted", change: map[string]any{"iss": "someone", "aud": []string{"x", "y"}}, ok: true},
 		{name: "not configured: neither", ok: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newCodec(t, tt.cfg)
+			c := newCodec(t, tt.opts...)
 			got, err := c.Decode(bg, forge("HS256", testKey, payload(tt.change)), now)
 			if !tt.ok {
 				wantInvalid(t, got, err)
@@ -532,7 +532,7 @@ func TestIssuerAudience(t *testing.T) {
 	}
 
 	t.Run("Encode writes them", func(t *testing.T) {
-		c := newCodec(t, configured)
+		c := newCodec(t, configured...)
 		tok, err := c.Encode(bg, validClaims())
 		if err != nil {
 			t.Fatal(err)
@@ -548,14 +548,14 @@ func TestIssuerAudience(t *testing.T) {
 		if len(got.Extra) != 0 {
 			t.Fatalf("iss/aud leaked into Extra: %#v", got.Extra)
 		}
-		plain := newCodec(t, jwtcodec.Config{})
+		plain := newCodec(t)
 		if _, err := plain.Decode(bg, tok, now); err != nil {
 			t.Fatalf("codec without issuer refused a token with one: %v", err)
 		}
 	})
 
 	t.Run("Encode omits them when not configured", func(t *testing.T) {
-		tok, err := newCodec(t, jwtcodec.Config{}).Encode(bg, validClaims())
+		tok, err := newCodec(t).Encode(bg, validClaims())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -566,16 +566,16 @@ func TestIssuerAudience(t *testing.T) {
 		if _, ok := p["aud"]; ok {
 			t.Errorf("payload has aud: %v", p)
 		}
-		_, err = newCodec(t, configured).Decode(bg, tok, now)
+		_, err = newCodec(t, configured...).Decode(bg, tok, now)
 		wantInvalid(t, domain.Claims{}, err)
 	})
 
 	t.Run("other issuer's codec refuses", func(t *testing.T) {
-		tok, err := newCodec(t, jwtcodec.Config{Issuer: "a", Audience: aud}).Encode(bg, validClaims())
+		tok, err := newCodec(t, jwtcodec.WithIssuer("a"), jwtcodec.WithAudience(aud)).Encode(bg, validClaims())
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := newCodec(t, jwtcodec.Config{Issuer: "b", Audience: aud}).Decode(bg, tok, now)
+		got, err := newCodec(t, jwtcodec.WithIssuer("b"), jwtcodec.WithAudience(aud)).Decode(bg, tok, now)
 		wantInvalid(t, got, err)
 	})
 }
@@ -598,7 +598,7 @@ func TestRandomKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&buf, nil))
-			c, err := jwtcodec.New(jwtcodec.Config{Algorithm: tt.alg, Secret: tt.secret, Logger: logger})
+			c, err := jwtcodec.New(tt.secret, jwtcodec.WithAlgorithm(tt.alg), jwtcodec.WithLogger(logger))
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
@@ -627,7 +627,7 @@ func TestRandomKey(t *testing.T) {
 				}
 			}
 
-			other, err := jwtcodec.New(jwtcodec.Config{Algorithm: tt.alg, Logger: slog.New(slog.DiscardHandler)})
+			other, err := jwtcodec.New(nil, jwtcodec.WithAlgorithm(tt.alg), jwtcodec.WithLogger(slog.New(slog.DiscardHandler)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -657,7 +657,7 @@ func TestRandomKey(t *testing.T) {
 
 	t.Run("configured key logs nothing", func(t *testing.T) {
 		var buf bytes.Buffer
-		if _, err := jwtcodec.New(jwtcodec.Config{Secret: testKey, Logger: slog.New(slog.NewTextHandler(&buf, nil))}); err != nil {
+		if _, err := jwtcodec.New(testKey, jwtcodec.WithLogger(slog.New(slog.NewTextHandler(&buf, nil)))); err != nil {
 			t.Fatal(err)
 		}
 		if buf.Len() != 0 {
@@ -668,7 +668,7 @@ func TestRandomKey(t *testing.T) {
 
 func TestSecretCopied(t *testing.T) {
 	secret := bytes.Clone(testKey)
-	c := newCodec(t, jwtcodec.Config{Secret: secret})
+	c := newCodecKey(t, secret)
 	tok, err := c.Encode(bg, validClaims())
 	if err != nil {
 		t.Fatal(err)
@@ -686,7 +686,7 @@ func TestSecretCopied(t *testing.T) {
 	if tok2 != tok {
 		t.Fatal("the codec signs differently after the caller's slice changed")
 	}
-	mutated := newCodec(t, jwtcodec.Config{Secret: secret})
+	mutated := newCodecKey(t, secret)
 	got, err := mutated.Decode(bg, tok, now)
 	wantInvalid(t, got, err)
 }
@@ -718,7 +718,7 @@ func TestMaxTokenBytes(t *testing.T) {
 	)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newCodec(t, jwtcodec.Config{MaxTokenBytes: tt.max})
+			c := newCodec(t, jwtcodec.WithMaxTokenBytes(tt.max))
 			got, err := c.Decode(bg, tt.token, now)
 			if tt.ok {
 				if err != nil {
@@ -727,14 +727,14 @@ func TestMaxTokenBytes(t *testing.T) {
 				return
 			}
 			wantInvalid(t, got, err)
-			if tt.tooLong && !strings.Contains(err.Error(), "longer than") {
-				t.Fatalf("error %q is not the length check", err)
+			if tt.tooLong != errors.Is(err, jwtcodec.ErrTooLong) {
+				t.Fatalf("error %q: wraps ErrTooLong = %v, want %v", err, !tt.tooLong, tt.tooLong)
 			}
 		})
 	}
 
 	t.Run("Encode refuses what Decode would", func(t *testing.T) {
-		c := newCodec(t, jwtcodec.Config{MaxTokenBytes: 200})
+		c := newCodec(t, jwtcodec.WithMaxTokenBytes(200))
 		claims := validClaims()
 		claims.Extra = map[string]any{"blob": strings.Repeat("x", 200)}
 		if tok, err := c.Encode(bg, claims); err == nil {
@@ -768,7 +768,7 @@ func tokenOfLen(t *testing.T, n int) string {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	c := newCodec(t, jwtcodec.Config{Issuer: "iss", Audience: "aud"})
+	c := newCodec(t, jwtcodec.WithIssuer("iss"), jwtcodec.WithAudience("aud"))
 	const workers, rounds = 16, 50
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
@@ -809,7 +809,7 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func TestOptionalRegisteredClaims(t *testing.T) {
-	c := newCodec(t, jwtcodec.Config{Secret: testKey})
+	c := newCodec(t)
 	nbf := now.Add(-time.Minute)
 	got, err := c.Decode(bg, forge("HS256", testKey, payload(map[string]any{
 		"nbf": nbf.Unix(), "iss": "https://auth.example.com", "aud": []string{"orders", "billing"}, "jti": "t-1",
@@ -840,5 +840,93 @@ func TestOptionalRegisteredClaims(t *testing.T) {
 			got, err := c.Decode(bg, forge("HS256", testKey, payload(bad)), now)
 			wantInvalid(t, got, err)
 		})
+	}
+}
+
+// TestDecodeErrors pins the sentinel each fault is reported with, and the
+// order of the checks when a token has several faults.
+func TestDecodeErrors(t *testing.T) {
+	const iss, aud = "https://auth.example.com", "admin-api"
+	valid := forge("HS256", testKey, payload(nil))
+	vh, vp, vs := parts(t, valid)
+	withIssAud := func(change map[string]any) map[string]any {
+		m := map[string]any{"iss": iss, "aud": aud}
+		for k, v := range change {
+			m[k] = v
+		}
+		return payload(m)
+	}
+	tests := []struct {
+		name  string
+		opts  []jwtcodec.Option
+		token string
+		want  error
+	}{
+		{"too long", []jwtcodec.Option{jwtcodec.WithMaxTokenBytes(len(valid) - 1)}, valid, jwtcodec.ErrTooLong},
+		{"too long and malformed", []jwtcodec.Option{jwtcodec.WithMaxTokenBytes(10)}, "not a token at all", jwtcodec.ErrTooLong},
+		{"byte outside base64url", nil, valid + "\n", jwtcodec.ErrMalformed},
+		{"two segments", nil, vh + "." + vp, jwtcodec.ErrMalformed},
+		{"four segments", nil, valid + ".", jwtcodec.ErrMalformed},
+		{"signature not strict base64url", nil, vh + "." + vp + "." + nonCanonical(t, vs), jwtcodec.ErrMalformed},
+		{"wrong key", nil, forge("HS256", otherKey, payload(nil)), jwtcodec.ErrSignature},
+		{"signature of another length", nil, forge("HS512", testKey, payload(nil)), jwtcodec.ErrSignature},
+		{"wrong key and header not JSON", nil, sign("HS256", otherKey, b64([]byte("{")), vp), jwtcodec.ErrSignature},
+		{"wrong key and expired", nil, forge("HS256", otherKey, payload(map[string]any{"exp": now.Unix() - 60})), jwtcodec.ErrSignature},
+		{"header not base64url", nil, sign("HS256", testKey, "!!", vp), jwtcodec.ErrMalformed},
+		{"header not JSON", nil, sign("HS256", testKey, b64([]byte("{")), vp), jwtcodec.ErrMalformed},
+		{"payload not JSON", nil, sign("HS256", testKey, vh, b64([]byte("{"))), jwtcodec.ErrMalformed},
+		{"alg none and payload not JSON", nil, sign("HS256", testKey, header("none"), b64([]byte("{"))), jwtcodec.ErrMalformed},
+		{"alg none", nil, sign("HS256", testKey, header("none"), vp), jwtcodec.ErrHeader},
+		{"alg missing", nil, sign("HS256", testKey, seg(map[string]any{"typ": "JWT"}), vp), jwtcodec.ErrHeader},
+		{"header null", nil, sign("HS256", testKey, b64([]byte("null")), vp), jwtcodec.ErrHeader},
+		{"crit", nil, sign("HS256", testKey, seg(map[string]any{"alg": "HS256", "crit": []string{"exp"}}), vp), jwtcodec.ErrHeader},
+		{"crit and expired", nil, sign("HS256", testKey, seg(map[string]any{"alg": "HS256", "crit": []string{}}), seg(payload(map[string]any{"exp": now.Unix() - 60}))), jwtcodec.ErrHeader},
+		{"payload null", nil, sign("HS256", testKey, vh, b64([]byte("null"))), jwtcodec.ErrClaims},
+		{"exp missing", nil, forge("HS256", testKey, payload(map[string]any{"exp": del{}})), jwtcodec.ErrClaims},
+		{"exp a string", nil, forge("HS256", testKey, payload(map[string]any{"exp": "tomorrow"})), jwtcodec.ErrClaims},
+		{"exp after 9999", nil, forge("HS256", testKey, payload(map[string]any{"exp": 253402300800})), jwtcodec.ErrClaims},
+		{"expired", nil, forge("HS256", testKey, payload(map[string]any{"exp": now.Unix() - 60})), jwtcodec.ErrExpired},
+		{"expired and sub missing", nil, forge("HS256", testKey, payload(map[string]any{"exp": now.Unix() - 60, "sub": del{}})), jwtcodec.ErrExpired},
+		{"nbf in the future", nil, forge("HS256", testKey, payload(map[string]any{"nbf": now.Unix() + 60})), jwtcodec.ErrNotValidYet},
+		{"iat in the future", nil, forge("HS256", testKey, payload(map[string]any{"iat": now.Unix() + 60})), jwtcodec.ErrNotValidYet},
+		{"nbf negative", nil, forge("HS256", testKey, payload(map[string]any{"nbf": -1})), jwtcodec.ErrClaims},
+		{"aud a number", nil, forge("HS256", testKey, payload(map[string]any{"aud": 7})), jwtcodec.ErrClaims},
+		{"aud a number, audience configured", []jwtcodec.Option{jwtcodec.WithAudience(aud)}, forge("HS256", testKey, payload(map[string]any{"aud": 7})), jwtcodec.ErrClaims},
+		{"aud missing", []jwtcodec.Option{jwtcodec.WithAudience(aud)}, forge("HS256", testKey, payload(nil)), jwtcodec.ErrAudience},
+		{"aud empty", []jwtcodec.Option{jwtcodec.WithAudience(aud)}, forge("HS256", testKey, payload(map[string]any{"aud": ""})), jwtcodec.ErrAudience},
+		{"aud other", []jwtcodec.Option{jwtcodec.WithAudience(aud)}, forge("HS256", testKey, payload(map[string]any{"aud": []string{"a", "b"}})), jwtcodec.ErrAudience},
+		{"iss a number", []jwtcodec.Option{jwtcodec.WithIssuer(iss)}, forge("HS256", testKey, payload(map[string]any{"iss": 7})), jwtcodec.ErrClaims},
+		{"iss missing", []jwtcodec.Option{jwtcodec.WithIssuer(iss)}, forge("HS256", testKey, payload(nil)), jwtcodec.ErrIssuer},
+		{"iss other", []jwtcodec.Option{jwtcodec.WithIssuer(iss)}, forge("HS256", testKey, payload(map[string]any{"iss": "https://evil.example.com"})), jwtcodec.ErrIssuer},
+		{"iss other and aud other", []jwtcodec.Option{jwtcodec.WithIssuer(iss), jwtcodec.WithAudience(aud)}, forge("HS256", testKey, withIssAud(map[string]any{"iss": "x", "aud": "y"})), jwtcodec.ErrAudience},
+		{"iss other and sub missing", []jwtcodec.Option{jwtcodec.WithIssuer(iss), jwtcodec.WithAudience(aud)}, forge("HS256", testKey, withIssAud(map[string]any{"iss": "x", "sub": del{}})), jwtcodec.ErrIssuer},
+		{"sub missing", nil, forge("HS256", testKey, payload(map[string]any{"sub": del{}})), jwtcodec.ErrClaims},
+		{"is_admin a string", nil, forge("HS256", testKey, payload(map[string]any{"is_admin": "true"})), jwtcodec.ErrClaims},
+		{"ver negative", nil, forge("HS256", testKey, payload(map[string]any{"ver": -1})), jwtcodec.ErrClaims},
+		{"iat missing", nil, forge("HS256", testKey, payload(map[string]any{"iat": del{}})), jwtcodec.ErrClaims},
+		{"exp not after iat", nil, forge("HS256", testKey, payload(map[string]any{"iat": now.Unix() + 2, "exp": now.Unix() + 2})), jwtcodec.ErrClaims},
+		{"jti a number", nil, forge("HS256", testKey, payload(map[string]any{"jti": 7})), jwtcodec.ErrClaims},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := newCodec(t, tt.opts...).Decode(bg, tt.token, now)
+			wantInvalid(t, got, err)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("error %q does not wrap %v", err, tt.want)
+			}
+			for _, s := range sentinels {
+				if s != tt.want && errors.Is(err, s) {
+					t.Fatalf("error %q wraps %v besides %v", err, s, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestSentinelMessages(t *testing.T) {
+	for _, s := range sentinels {
+		if !strings.HasPrefix(s.Error(), "jwtcodec: ") {
+			t.Errorf("sentinel %q lacks the package prefix", s)
+		}
 	}
 }

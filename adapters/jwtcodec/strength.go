@@ -7,26 +7,20 @@ import (
 	"unicode/utf8"
 )
 
-// MinSecretBits is the strength a configured Config.Secret must be
-// estimated above, in bits: New refuses a secret estimated at
-// MinSecretBits or less with an error wrapping ErrWeakSecret, unless
-// Config.AllowWeakSecret is set.
+// MinSecretBits is the strength, in bits, a configured secret must be
+// estimated above: New refuses a secret estimated at MinSecretBits or less
+// with an error wrapping ErrWeakSecret, unless the AllowWeakSecret option
+// is given.
 //
-// One token lets an attacker test guesses of an HMAC key offline, as fast
-// as their hardware computes HMACs, so the key must be out of reach of
-// guessing: 2^128 guesses is. The estimate cannot tell a random string from
-// a made-up one, only credit it at most log2 of its alphabet per
-// character, so a key must be credited more than 128 bits even then. 32
-// random bytes, raw, in base64 (openssl rand -base64 32) or in hex (openssl
-// rand -hex 32) are estimated at more than 200 bits (about 250 on
-// average); so are 48 or 64 random bytes in base64 or hex, for HS384 and
-// HS512; 24 random bytes in base64 (32 characters) at more than 140 (about
-// 200 on average). 16 random bytes in hex (openssl rand -hex 16, 32
-// characters) are estimated at 128 bits at best and so are always refused:
-// they hold no more than the threshold, and RFC 7518 (section 3.2) asks
-// HS256 for a key of 256 bits anyway. The estimate is an upper bound for
-// made-up keys, not a measure of randomness: passing it does not make a
-// key random, so generate keys rather than type them.
+// One token lets an attacker test guesses of an HMAC key offline, so the
+// key must be out of reach of 2^128 guesses. The estimate credits a
+// character at most log2 of its alphabet, whether the key is random or
+// made up. Random keys of the sizes New asks for are accepted: 32, 48 or
+// 64 random bytes, raw, in base64 (openssl rand -base64 32) or in hex
+// (openssl rand -hex 32), and 24 random bytes in base64. 16 random bytes in
+// hex (32 hex digits, at most 128 bits) are always refused; RFC 7518
+// (section 3.2) asks HS256 for a key of 256 bits. Passing the estimate does
+// not make a key random: generate keys rather than type them.
 const MinSecretBits = 128
 
 // maxStrengthUnits caps the characters the estimate examines: a longer

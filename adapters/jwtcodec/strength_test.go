@@ -76,7 +76,7 @@ func TestWeakSecretRefused(t *testing.T) {
 	for _, tt := range weakSecrets {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			c, err := jwtcodec.New(jwtcodec.Config{Secret: tt.secret, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			c, err := jwtcodec.New(tt.secret, jwtcodec.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 			if !errors.Is(err, jwtcodec.ErrWeakSecret) {
 				t.Fatalf("New = %v; want an error wrapping ErrWeakSecret (estimate %.1f bits)", err, jwtcodec.SecretBits(tt.secret))
 			}
@@ -119,7 +119,7 @@ func TestWeakSecretHint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.alg, func(t *testing.T) {
-			_, err := jwtcodec.New(jwtcodec.Config{Secret: tt.secret, Algorithm: tt.alg})
+			_, err := jwtcodec.New(tt.secret, jwtcodec.WithAlgorithm(tt.alg))
 			if err == nil || !strings.HasSuffix(err.Error(), tt.hint) {
 				t.Fatalf("New = %v; want an error ending with %s", err, tt.hint)
 			}
@@ -173,7 +173,7 @@ func TestRandomSecretsAccepted(t *testing.T) {
 			lowest := math.Inf(1)
 			for range keys {
 				secret := tt.gen()
-				if _, err := jwtcodec.New(jwtcodec.Config{Secret: secret, Algorithm: tt.alg, Logger: logger}); err != nil {
+				if _, err := jwtcodec.New(secret, jwtcodec.WithAlgorithm(tt.alg), jwtcodec.WithLogger(logger)); err != nil {
 					t.Fatalf("New refused a random key (estimate %.1f bits): %v", jwtcodec.SecretBits(secret), err)
 				}
 				lowest = min(lowest, jwtcodec.SecretBits(secret))
@@ -200,7 +200,7 @@ func TestShortHexSecretRefused(t *testing.T) {
 		if bits := jwtcodec.SecretBits([]byte(secret)); bits > jwtcodec.MinSecretBits {
 			t.Fatalf("estimate of 32 hex digits is %.1f bits, above %d", bits, jwtcodec.MinSecretBits)
 		}
-		if _, err := jwtcodec.New(jwtcodec.Config{Secret: []byte(secret)}); !errors.Is(err, jwtcodec.ErrWeakSecret) {
+		if _, err := jwtcodec.New([]byte(secret)); !errors.Is(err, jwtcodec.ErrWeakSecret) {
 			t.Fatalf("New(32 hex digits) = %v, want ErrWeakSecret", err)
 		}
 	}
@@ -217,11 +217,7 @@ func TestAllowWeakSecret(t *testing.T) {
 	for _, tt := range weakSecrets {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			c, err := jwtcodec.New(jwtcodec.Config{
-				Secret:          tt.secret,
-				AllowWeakSecret: true,
-				Logger:          slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{ReplaceAttr: noTime})),
-			})
+			c, err := jwtcodec.New(tt.secret, jwtcodec.AllowWeakSecret(), jwtcodec.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{ReplaceAttr: noTime}))))
 			if err != nil {
 				t.Fatalf("New with AllowWeakSecret: %v", err)
 			}
@@ -251,7 +247,7 @@ func TestAllowWeakSecret(t *testing.T) {
 
 	t.Run("strong key logs nothing", func(t *testing.T) {
 		var logs bytes.Buffer
-		if _, err := jwtcodec.New(jwtcodec.Config{Secret: testKey, AllowWeakSecret: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))}); err != nil {
+		if _, err := jwtcodec.New(testKey, jwtcodec.AllowWeakSecret(), jwtcodec.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))); err != nil {
 			t.Fatal(err)
 		}
 		if logs.Len() != 0 {
@@ -261,7 +257,7 @@ func TestAllowWeakSecret(t *testing.T) {
 
 	t.Run("empty secret still means a random key", func(t *testing.T) {
 		var logs bytes.Buffer
-		c, err := jwtcodec.New(jwtcodec.Config{AllowWeakSecret: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		c, err := jwtcodec.New(nil, jwtcodec.AllowWeakSecret(), jwtcodec.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,14 +279,14 @@ func TestWeakKeyForgery(t *testing.T) {
 	weak := bytes.Repeat([]byte("a"), 32)
 	forged := forge("HS256", weak, payload(map[string]any{"sub": "mallory@example.com", "is_admin": true}))
 
-	c, err := jwtcodec.New(jwtcodec.Config{Secret: weak})
+	c, err := jwtcodec.New(weak)
 	if !errors.Is(err, jwtcodec.ErrWeakSecret) || c != nil {
 		t.Fatalf("New(weak key) = %v, %v; want no codec and ErrWeakSecret", c, err)
 	}
 
 	// Only the explicit opt-out gives a codec on that key, and it takes
 	// the forged admin token: what the refusal prevents.
-	unsafe, err := jwtcodec.New(jwtcodec.Config{Secret: weak, AllowWeakSecret: true, Logger: slog.New(slog.DiscardHandler)})
+	unsafe, err := jwtcodec.New(weak, jwtcodec.AllowWeakSecret(), jwtcodec.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +296,7 @@ func TestWeakKeyForgery(t *testing.T) {
 	}
 
 	// A codec on a strong key refuses it.
-	got, err := newCodec(t, jwtcodec.Config{}).Decode(bg, forged, now)
+	got, err := newCodec(t).Decode(bg, forged, now)
 	wantInvalid(t, got, err)
 }
 
@@ -369,7 +365,7 @@ func TestSecretEstimateReadsAPrefix(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := jwtcodec.New(jwtcodec.Config{Secret: tt.secret})
+			_, err := jwtcodec.New(tt.secret)
 			if tt.ok && err != nil || !tt.ok && !errors.Is(err, jwtcodec.ErrWeakSecret) {
 				t.Fatalf("New = %v, want ok = %v", err, tt.ok)
 			}
@@ -427,7 +423,7 @@ func FuzzSecretBits(f *testing.F) {
 func BenchmarkNew(b *testing.B) {
 	secret := []byte("IvLpYPrFV9c3XToXuKqV0xzkc6RKHDFJaNJZM3Kasvc=")
 	for b.Loop() {
-		if _, err := jwtcodec.New(jwtcodec.Config{Secret: secret}); err != nil {
+		if _, err := jwtcodec.New(secret); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -6,102 +6,108 @@
 //
 //	go run ./examples/customstore
 //
-// The store is in memory, so AUTH_DB_URL is ignored and every restart begins
-// afresh with the default admin. Besides the routes of the other examples it
-// serves GET /admin/audit, the store's audit trail, to administrators.
+// Where the other examples build everything with one authsetup call, run
+// below wires the hexagon by hand: the driven adapters (store, password
+// hasher, token codec), the use cases on them, the admin seeded, then the
+// driving adapter (the net/http transport). It reads the same settings
+// from the environment (see examples/README.md) but AUTH_DB_URL: the store
+// is in memory, so every restart begins afresh with the default admin.
+// Besides the routes of the other examples it serves GET /admin/audit, the
+// store's audit trail, to administrators.
 package main
 
 import (
 	"context"
-	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/authadmin/authadmin/examples/internal/config"
+	"github.com/authadmin/authadmin/adapters/bcrypthash"
+	"github.com/authadmin/authadmin/adapters/jwtcodec"
+	"github.com/authadmin/authadmin/authsetup"
+	"github.com/authadmin/authadmin/examples/internal/exampleapp"
 	"github.com/authadmin/authadmin/transport/httpapi/openapi"
 	"github.com/authadmin/authadmin/transport/httpauth"
+	"github.com/authadmin/authadmin/usecase"
 )
 
-func main() {
-	logger := config.NewLogger()
-	if err := run(logger); err != nil {
-		logger.Error("customstore example: " + err.Error())
-		os.Exit(1)
-	}
-}
+func main() { exampleapp.Main("customstore", run) }
 
-func run(logger *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	settings, err := config.Parse(os.Getenv)
+func run(ctx context.Context) error {
+	s, err := authsetup.SettingsFromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
-	if os.Getenv(config.EnvDBURL) != "" {
-		logger.Warn(config.EnvDBURL + " is ignored: this example keeps its users in memory")
+	if s.DBURL != "" {
+		slog.Warn(authsetup.EnvDBURL + " is ignored: this example keeps its users in memory")
 	}
+
+	// The driven side: where users live, how passwords are hashed, how
+	// tokens are signed.
 	store := newAuditStore()
-	app, err := config.New(ctx, settings, store, logger)
+	hasher, err := bcrypthash.New(s.BcryptCost, lowCostForTests(s.BcryptCost)...)
 	if err != nil {
-		return err
+		return fmt.Errorf("password hasher: %w", err)
+	}
+	tokens, err := jwtcodec.New(s.SecretKey, jwtcodec.WithAlgorithm(s.Algorithm))
+	if err != nil {
+		return fmt.Errorf("token codec: %w", err)
+	}
+	// The core: the use cases, which know the adapters only by their ports.
+	svc, err := usecase.New(usecase.Config{
+		Users: store, Hasher: hasher, Tokens: tokens, TokenTTL: s.TokenTTL,
+		AdminEmail: s.AdminEmail, AdminPassword: s.AdminPassword,
+		AllowRemoteDefaultAdmin: s.AllowRemoteDefaultAdmin,
+	})
+	if err != nil {
+		return fmt.Errorf("use cases: %w", err)
+	}
+	if _, err := svc.EnsureAdmin(ctx); err != nil {
+		return fmt.Errorf("seeding the admin: %w", err)
 	}
 
-	// Document this example's own admin route next to the shared ones.
-	app.Auth.OpenAPI = func(doc *openapi.Document) {
-		config.DocumentAppRoutes(doc)
-		doc.AddOperation("GET", "/admin/audit", &openapi.Operation{
-			OperationID: "auditTrail", Summary: "The store's audit trail (administrators only)", Tags: []string{"app"},
-			Security: openapi.Bearer(),
-			Responses: map[string]*openapi.Response{
-				"200": {Description: "The trail, oldest first", Content: openapi.JSON(map[string]any{"type": "array"})},
-				"401": {Description: "Not logged in", Content: openapi.Problem()},
-				"403": {Description: "Not an administrator, or one who must change the default password first", Content: openapi.Problem()},
-			},
-		})
-	}
+	// The driving side: the auth routes and the application's on net/http.
 	mux := http.NewServeMux()
-	auth, err := httpauth.Setup(mux, app.Auth)
+	s.OpenAPI = documentRoutes
+	app := &authsetup.Auth{Service: svc, Settings: s} // for its HTTP settings and server
+	auth, err := httpauth.Setup(mux, app.HTTPConfig())
 	if err != nil {
 		return err
 	}
+	mux.Handle("GET /admin/audit", auth.RequireAdmin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		exampleapp.WriteJSON(w, store.Trail())
+	})))
 	mux.Handle("GET /orders", auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		claims, _ := httpauth.ClaimsFrom(r.Context())
-		writeJSON(w, map[string]any{
-			"user":   claims.Subject,
-			"orders": []map[string]any{{"id": 1001, "item": "coffee beans", "quantity": 2}},
-		})
+		exampleapp.WriteJSON(w, exampleapp.Orders(claims.Subject))
 	})))
 	mux.Handle("GET /admin/stats", auth.RequireAdmin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		claims, _ := httpauth.ClaimsFrom(r.Context())
-		writeJSON(w, map[string]any{"admin": claims.Subject, "orders_today": 42})
-	})))
-	mux.Handle("GET /admin/audit", auth.RequireAdmin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, store.Trail())
+		exampleapp.WriteJSON(w, exampleapp.Stats(claims.Subject))
 	})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]string{"status": "ok"})
+		exampleapp.WriteJSON(w, exampleapp.Health())
 	})
+	return app.ListenAndServe(ctx, mux)
+}
 
-	srv := config.NewHTTPServer(mux, logger)
-	ln, err := config.Listen(ctx, app.Settings, logger)
-	if err != nil {
-		return err
+// lowCostForTests lets AUTH_BCRYPT_COST go below the production minimum,
+// as the tests do to stay fast; bcrypthash logs such a cost as INSECURE.
+func lowCostForTests(cost int) []bcrypthash.Option {
+	if cost != 0 && cost < bcrypthash.MinProductionCost {
+		return []bcrypthash.Option{bcrypthash.AllowLowCost()}
 	}
-	// Serve until SIGINT or SIGTERM, then give the requests in flight the
-	// grace period; past it they are cut off (exit status 1). It returns once
-	// the last handler has.
-	if err := config.ServeHTTP(ctx, stop, logger, app.Settings.ShutdownTimeout, srv, ln); err != nil {
-		return err
-	}
-	logger.Info("stopped", "audit_events", len(store.Trail()))
 	return nil
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
+// documentRoutes documents this example's own admin route next to the
+// shared ones.
+func documentRoutes(doc *openapi.Document) {
+	exampleapp.DocumentRoutes(doc)
+	doc.AddOperation("GET", "/admin/audit", &openapi.Operation{
+		OperationID: "auditTrail", Summary: "The store's audit trail (administrators only)", Tags: []string{"app"},
+		Security:  openapi.Bearer(),
+		Responses: exampleapp.AdminResponses("The trail, oldest first", map[string]any{"type": "array"}),
+	})
 }

@@ -179,7 +179,7 @@ func stuckStoreCall(t *testing.T, c *client) {
 		c.retryAfter(res.r)
 	}
 	if took := time.Since(start); took > 30*time.Second {
-		t.Errorf("%s: the stuck login answered after %v, want about the store timeout (500ms)", c.name, took)
+		t.Errorf("%s: the stuck login answered after %v, want about usecase.Config.StoreTimeout (500ms), then 503 for domain.ErrStoreUnavailable", c.name, took)
 	}
 	// A registration whose store call hangs too.
 	r := c.postJSON("/register", map[string]string{"email": stuckEmail, "password": userPassword}, "")
@@ -196,7 +196,7 @@ func requestOutOfTime(t *testing.T, c *client) {
 		c.retryAfter(r)
 	}
 	if strings.Contains(c.logs.String(), "level=ERROR") {
-		t.Errorf("%s: a request out of time was logged as an error:\n%s", c.name, c.logs.String())
+		t.Errorf("%s: a request out of time (httpapi.Config.RequestTimeout, context.DeadlineExceeded) was logged at level ERROR, want WARN:\n%s", c.name, c.logs.String())
 	}
 }
 

@@ -1,22 +1,17 @@
 package contracttest
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"testing"
-	"time"
 
-	"github.com/authadmin/authadmin/adapters/bcrypthash"
-	"github.com/authadmin/authadmin/adapters/jwtcodec"
-	"github.com/authadmin/authadmin/adapters/memstore"
-	"github.com/authadmin/authadmin/domain"
+	"github.com/authadmin/authadmin/authtest"
 	"github.com/authadmin/authadmin/usecase"
 )
 
 // BenchFixture is what a transport's RequireLogin benchmark needs: a
 // Service in its default mode (the user-status check and revocation on)
-// over memstore, an approved user, and a token Login issued to that user.
+// over memstore, an approved user, and a token for that user as Login
+// issues it.
 type BenchFixture struct {
 	// Service is the Service the transport under test must use.
 	Service *usecase.Service
@@ -27,39 +22,15 @@ type BenchFixture struct {
 	Token string
 }
 
-// NewBenchFixture builds a BenchFixture. Passwords are hashed at the lowest
-// bcrypt cost: the benchmarks measure what happens after login.
+// NewBenchFixture builds a BenchFixture on the test kit (authtest): its
+// fast hasher and a token signed by the Service's codec, as Login issues
+// it. The benchmarks measure what happens after login.
 func NewBenchFixture(tb testing.TB) BenchFixture {
 	tb.Helper()
-	discard := slog.New(slog.DiscardHandler)
-	hasher, err := bcrypthash.New(bcrypthash.MinCost, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(discard))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	codec, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("XFxDcjyC6LL4bbjnPb9odKuiCC1JMTimm6GLrPsv"), Logger: discard})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	store := memstore.New()
-	svc, err := usecase.New(usecase.Config{Users: store, Hasher: hasher, Tokens: codec, Logger: discard})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	const email, password = "bench@example.com", "bench-password-1"
-	ctx := context.Background()
-	hash, err := hasher.Hash(ctx, password)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	if err := store.Create(ctx, domain.User{Email: email, PasswordHash: hash, Status: domain.StatusApproved, CreatedAt: now, UpdatedAt: now}); err != nil {
-		tb.Fatal(err)
-	}
-	tok, err := svc.Login(ctx, usecase.LoginRequest{Email: email, Password: password})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return BenchFixture{Service: svc, Subject: email, Token: tok.AccessToken}
+	const email = "bench@example.com"
+	kit := authtest.New()
+	kit.User(email)
+	return BenchFixture{Service: kit.Service, Subject: email, Token: kit.Token(email, nil)}
 }
 
 // DiscardResponseWriter is an http.ResponseWriter that keeps only the

@@ -22,6 +22,7 @@ func (s suite) conventions(t *testing.T) {
 		{"400 trailing data after the object", trailingData},
 		{"400 wrong types", wrongTypes},
 		{"400 unknown fields", unknownFields},
+		{"400 query string that does not parse", badQueryString},
 		{"413 body over 64 KiB", bodyOverDefaultLimit},
 		{"415 wrong Content-Type", wrongContentType},
 		{"401 no token", noToken},
@@ -187,7 +188,7 @@ func invalidToken(t *testing.T, c *client) {
 	if err != nil {
 		t.Fatalf("%s: forge an expired token: %v", c.name, err)
 	}
-	other, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("eGSHsY54WwafSKq7Cc1VLeCNVOcZ8foYu9JZiEJl"), Logger: discard})
+	other, err := jwtcodec.New([]byte("eGSHsY54WwafSKq7Cc1VLeCNVOcZ8foYu9JZiEJl"), jwtcodec.WithLogger(discard))
 	if err != nil {
 		t.Fatalf("%s: %v", c.name, err)
 	}

@@ -173,7 +173,7 @@ func (s suite) server(t *testing.T, o options) *client {
 	hasher := newCountingHasher(bcryptHasher)
 	clock := &offsetClock{}
 	logs := &syncBuffer{}
-	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: secret, Logger: discard})
+	tokens, err := jwtcodec.New(secret, jwtcodec.WithLogger(discard))
 	if err != nil {
 		t.Fatalf("%s: setup: jwtcodec.New: %v", s.name, err)
 	}
@@ -198,7 +198,7 @@ func (s suite) server(t *testing.T, o options) *client {
 		t.Fatalf("%s: setup: usecase.New: %v", s.name, err)
 	}
 	if _, err := svc.EnsureAdmin(context.Background()); err != nil {
-		t.Fatalf("%s: setup: EnsureAdmin: %v", s.name, err)
+		t.Fatalf("%s: setup: usecase.Service.EnsureAdmin: %v", s.name, err)
 	}
 	hasher.reset() // New and EnsureAdmin hashed
 	hcfg := httpapi.Config{

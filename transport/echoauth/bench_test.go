@@ -8,7 +8,6 @@ import (
 
 	"github.com/authadmin/authadmin/transport/contracttest"
 	"github.com/authadmin/authadmin/transport/echoauth"
-	"github.com/authadmin/authadmin/transport/httpapi"
 )
 
 // BenchmarkRequireLogin serves the same tiny JSON handler bare and behind
@@ -18,7 +17,7 @@ import (
 func BenchmarkRequireLogin(b *testing.B) {
 	fx := contracttest.NewBenchFixture(b)
 	e := echo.New()
-	auth, err := echoauth.Setup(e, httpapi.Config{Service: fx.Service})
+	auth, err := echoauth.Setup(e, echoauth.Config{Service: fx.Service})
 	if err != nil {
 		b.Fatal(err)
 	}

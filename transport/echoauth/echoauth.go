@@ -4,7 +4,7 @@
 // single routes or groups.
 //
 //	e := echo.New()
-//	auth, err := echoauth.Setup(e, httpapi.Config{Service: svc})
+//	auth, err := echoauth.Setup(e, echoauth.Config{Service: svc})
 //	if err != nil {
 //		log.Fatal(err)
 //	}
@@ -14,6 +14,10 @@
 // Inside a protected handler, ClaimsFrom(c) returns the verified token's
 // claims (the original package's user.sub and user.extra.get("company_id")).
 //
+// The package declares the types an application handles (Config, Claims,
+// Principal, Document) as aliases, so an Echo application imports no other
+// package of authadmin's transport layer.
+//
 // Every response, errors included, is written by the shared HTTP core
 // (transport/httpapi), so this transport serves exactly the same contract,
 // problem documents and status codes as the net/http and Fiber ones; the
@@ -22,15 +26,13 @@
 package echoauth
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/transport/httpapi"
-	"github.com/authadmin/authadmin/transport/httpapi/openapi"
-	"github.com/authadmin/authadmin/usecase"
 )
 
 // Router is where Mount registers the auth routes: *echo.Echo and
@@ -50,18 +52,18 @@ type Auth struct {
 	api *httpapi.API
 }
 
-// New returns an Auth for cfg (see httpapi.Config).
-func New(cfg httpapi.Config) (*Auth, error) {
+// New returns an Auth for cfg, or an error if cfg is invalid.
+func New(cfg Config) (*Auth, error) {
 	api, err := httpapi.New(cfg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("echoauth: %w", err)
 	}
 	return &Auth{api: api}, nil
 }
 
 // Setup is New followed by Mount: the one call that adds authentication to
 // an Echo instance or group.
-func Setup(r Router, cfg httpapi.Config) (*Auth, error) {
+func Setup(r Router, cfg Config) (*Auth, error) {
 	a, err := New(cfg)
 	if err != nil {
 		return nil, err
@@ -96,7 +98,7 @@ func (a *Auth) Mount(r Router) {
 // OpenAPI returns a new OpenAPI 3.1 document of the auth routes (see
 // httpapi.API.OpenAPI), for an application that merges it into a document
 // of its own.
-func (a *Auth) OpenAPI() *openapi.Document { return a.api.OpenAPI() }
+func (a *Auth) OpenAPI() *Document { return a.api.OpenAPI() }
 
 // RequireLogin returns middleware that lets through requests with a valid
 // bearer token, storing the principal in the echo.Context (see
@@ -133,12 +135,12 @@ func (a *Auth) RequireAdmin() echo.MiddlewareFunc {
 
 // authenticate checks the request's bearer token and stores the principal
 // in c. On failure it writes the 401 and reports false.
-func (a *Auth) authenticate(c echo.Context) (usecase.Principal, bool) {
+func (a *Auth) authenticate(c echo.Context) (Principal, bool) {
 	req := c.Request()
 	p, resp, ok := a.api.Authenticate(req.Context(), req.Header.Get(echo.HeaderAuthorization))
 	if !ok {
 		_ = write(c, resp)
-		return usecase.Principal{}, false
+		return Principal{}, false
 	}
 	c.Set(principalKey, p)
 	return p, true
@@ -151,18 +153,18 @@ const principalKey = "github.com/authadmin/authadmin/transport/echoauth.principa
 
 // PrincipalFrom returns the principal RequireLogin or RequireAdmin stored
 // in c for this request.
-func PrincipalFrom(c echo.Context) (usecase.Principal, bool) {
-	p, ok := c.Get(principalKey).(usecase.Principal)
+func PrincipalFrom(c echo.Context) (Principal, bool) {
+	p, ok := c.Get(principalKey).(Principal)
 	return p, ok
 }
 
 // ClaimsFrom returns the claims of the token RequireLogin or RequireAdmin
 // verified for this request: Subject is the email, Extra the extra claims
 // (company_id, ...).
-func ClaimsFrom(c echo.Context) (domain.Claims, bool) {
+func ClaimsFrom(c echo.Context) (Claims, bool) {
 	p, ok := PrincipalFrom(c)
 	if !ok {
-		return domain.Claims{}, false
+		return Claims{}, false
 	}
 	return p.Claims(), true
 }
@@ -173,7 +175,7 @@ func request(c echo.Context) httpapi.Request {
 	return httpapi.Request{
 		ContentType:   r.Header.Get(echo.HeaderContentType),
 		Authorization: r.Header.Get(echo.HeaderAuthorization),
-		Query:         c.QueryParam,
+		RawQuery:      r.URL.RawQuery,
 		Body:          r.Body,
 		// The connection's address, not c.RealIP(), which believes
 		// X-Forwarded-For from anyone: httpapi.Config.TrustedProxies

@@ -1,9 +1,7 @@
 package echoauth_test
 
 import (
-	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,43 +10,18 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/authadmin/authadmin/adapters/bcrypthash"
-	"github.com/authadmin/authadmin/adapters/jwtcodec"
-	"github.com/authadmin/authadmin/adapters/memstore"
+	"github.com/authadmin/authadmin/authtest"
 	"github.com/authadmin/authadmin/transport/echoauth"
-	"github.com/authadmin/authadmin/transport/httpapi"
-	"github.com/authadmin/authadmin/usecase"
 )
 
-const (
-	adminEmail    = "boss@example.com"
-	adminPassword = "boss-password-1"
-)
+// adminEmail is the administrator newKit stores, with authtest.Password.
+const adminEmail = "boss@example.com"
 
-var discard = slog.New(slog.DiscardHandler)
-
-// newService returns a Service on a fresh memory store with one admin.
-func newService(t *testing.T) *usecase.Service {
-	t.Helper()
-	hasher, err := bcrypthash.New(4, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("f9MOkgWj4TkchlAujsZLOoTbj6zJk103H7LjKY0B"), Logger: discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := usecase.New(usecase.Config{
-		Users: memstore.New(), Hasher: hasher, Tokens: tokens,
-		AdminEmail: adminEmail, AdminPassword: adminPassword, Logger: discard,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.EnsureAdmin(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return svc
+// newKit returns a test kit whose store holds one administrator, adminEmail.
+func newKit() *authtest.Kit {
+	kit := authtest.New()
+	kit.Admin(adminEmail)
+	return kit
 }
 
 // serve runs one request through e and returns the recorder.
@@ -68,7 +41,7 @@ func serve(e *echo.Echo, method, target, contentType, body, token string) *httpt
 // login returns an access token for the admin, via loginPath.
 func login(t *testing.T, e *echo.Echo, loginPath string) string {
 	t.Helper()
-	form := url.Values{"username": {adminEmail}, "password": {adminPassword}}.Encode()
+	form := url.Values{"username": {adminEmail}, "password": {authtest.Password}}.Encode()
 	rec := serve(e, http.MethodPost, loginPath, echo.MIMEApplicationForm, form, "")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("POST %s: status %d, body %s", loginPath, rec.Code, rec.Body)
@@ -83,23 +56,26 @@ func login(t *testing.T, e *echo.Echo, loginPath string) string {
 }
 
 func TestNew(t *testing.T) {
-	svc := newService(t)
+	svc := authtest.New().Service
 	tests := []struct {
 		name    string
-		cfg     httpapi.Config
+		cfg     echoauth.Config
 		wantErr bool
 	}{
-		{"defaults", httpapi.Config{Service: svc}, false},
-		{"custom prefix", httpapi.Config{Service: svc, Prefix: "/users"}, false},
-		{"nil service", httpapi.Config{}, true},
-		{"prefix without slash", httpapi.Config{Service: svc, Prefix: "auth"}, true},
-		{"prefix with trailing slash", httpapi.Config{Service: svc, Prefix: "/auth/"}, true},
+		{"defaults", echoauth.Config{Service: svc}, false},
+		{"custom prefix", echoauth.Config{Service: svc, Prefix: "/users"}, false},
+		{"nil service", echoauth.Config{}, true},
+		{"prefix without slash", echoauth.Config{Service: svc, Prefix: "auth"}, true},
+		{"prefix with trailing slash", echoauth.Config{Service: svc, Prefix: "/auth/"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a, err := echoauth.New(tt.cfg)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("New: error %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil && !strings.HasPrefix(err.Error(), "echoauth: ") {
+				t.Errorf("New: error %q does not start with the package's name", err)
 			}
 			if err == nil && a == nil {
 				t.Fatal("New returned nil Auth and nil error")
@@ -116,7 +92,7 @@ func TestNew(t *testing.T) {
 func TestMountOnGroup(t *testing.T) {
 	e := echo.New()
 	api := e.Group("/api")
-	auth, err := echoauth.Setup(api, httpapi.Config{Service: newService(t), Logger: discard})
+	auth, err := echoauth.Setup(api, newKit().HTTPConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,8 +122,8 @@ func TestMountOnGroup(t *testing.T) {
 // core's problem documents, not Echo's own error bodies.
 func TestMiddlewareErrors(t *testing.T) {
 	e := echo.New()
-	svc := newService(t)
-	auth, err := echoauth.Setup(e, httpapi.Config{Service: svc, Logger: discard})
+	kit := newKit()
+	auth, err := echoauth.Setup(e, kit.HTTPConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,24 +131,10 @@ func TestMiddlewareErrors(t *testing.T) {
 	e.GET("/login", ok, auth.RequireLogin())
 	e.GET("/admin", ok, auth.RequireAdmin())
 
-	// A non-admin user's token.
-	if rec := serve(e, http.MethodPost, "/auth/register", echo.MIMEApplicationJSON, `{"email": "ann@example.com", "password": "correct horse"}`, ""); rec.Code != http.StatusCreated {
-		t.Fatalf("register: status %d", rec.Code)
-	}
+	// A non-admin user's token, and the admin's from the login route.
+	kit.User("ann@example.com")
+	user := kit.Token("ann@example.com", nil)
 	admin := login(t, e, "/auth/login")
-	if rec := serve(e, http.MethodPost, "/auth/approve", echo.MIMEApplicationJSON, `{"email": "ann@example.com"}`, admin); rec.Code != http.StatusOK {
-		t.Fatalf("approve: status %d, body %s", rec.Code, rec.Body)
-	}
-	form := url.Values{"username": {"ann@example.com"}, "password": {"correct horse"}}.Encode()
-	rec := serve(e, http.MethodPost, "/auth/login", echo.MIMEApplicationForm, form, "")
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	_ = json.Unmarshal(rec.Body.Bytes(), &tok)
-	user := tok.AccessToken
-	if user == "" {
-		t.Fatalf("user login: status %d, body %s", rec.Code, rec.Body)
-	}
 
 	tests := []struct {
 		name       string
@@ -221,7 +183,7 @@ func TestMiddlewareErrors(t *testing.T) {
 // on a recycled context must not see an earlier request's claims.
 func TestPrincipalPerRequest(t *testing.T) {
 	e := echo.New()
-	auth, err := echoauth.Setup(e, httpapi.Config{Service: newService(t), Logger: discard})
+	auth, err := echoauth.Setup(e, newKit().HTTPConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

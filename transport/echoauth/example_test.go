@@ -8,40 +8,17 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/authadmin/authadmin/adapters/bcrypthash"
-	"github.com/authadmin/authadmin/adapters/jwtcodec"
-	"github.com/authadmin/authadmin/adapters/memstore"
+	"github.com/authadmin/authadmin/authtest"
 	"github.com/authadmin/authadmin/transport/echoauth"
-	"github.com/authadmin/authadmin/transport/httpapi"
-	"github.com/authadmin/authadmin/usecase"
 )
 
-// exampleService builds a Service on a memory store. A real application
-// reads jwtcodec.Config.Secret from its settings, uses a persistent store,
-// keeps bcrypt at DefaultCost (New(0)) or above, and calls
-// svc.EnsureAdmin(ctx) once at startup.
-func exampleService() *usecase.Service {
-	hasher, err := bcrypthash.New(bcrypthash.MinProductionCost) // fast enough for a test run
-	if err != nil {
-		log.Fatal(err)
-	}
-	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("RNoLikSTv68sfQSEOYPMhj9dzIGVMWP13L5L1yrB")})
-	if err != nil {
-		log.Fatal(err)
-	}
-	svc, err := usecase.New(usecase.Config{Users: memstore.New(), Hasher: hasher, Tokens: tokens})
-	if err != nil {
-		log.Fatal(err)
-	}
-	return svc
-}
-
 // Example mounts the auth routes (/auth/register, /auth/login, ...) on an
-// Echo server and protects two application routes. Instead of starting the
-// server (e.Start(":8000")), it sends one request without a token.
+// Echo server and protects two application routes. It takes its Service
+// from the test kit, and instead of starting the server (e.Start(":8000"))
+// it sends one request without a token.
 func Example() {
 	e := echo.New()
-	auth, err := echoauth.Setup(e, httpapi.Config{Service: exampleService()})
+	auth, err := echoauth.Setup(e, echoauth.Config{Service: authtest.New().Service})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -63,7 +40,7 @@ func Example() {
 // ExampleAuth_Mount mounts the auth routes under an Echo group, here at
 // /api/auth/..., and protects another route of the group.
 func ExampleAuth_Mount() {
-	auth, err := echoauth.New(httpapi.Config{Service: exampleService()})
+	auth, err := echoauth.New(echoauth.Config{Service: authtest.New().Service})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/authadmin/authadmin/transport/contracttest"
 	"github.com/authadmin/authadmin/transport/fiberauth"
-	"github.com/authadmin/authadmin/transport/httpapi"
 )
 
 // BenchmarkRequireLogin serves the same tiny JSON handler bare and behind
@@ -96,7 +95,7 @@ func newBenchApp(b *testing.B) (contracttest.BenchFixture, *fiber.App, *fiberaut
 	b.Helper()
 	fx := contracttest.NewBenchFixture(b)
 	app := fiber.New(fiberauth.AppConfig(fiber.Config{DisableStartupMessage: true}))
-	auth, err := fiberauth.Setup(app, httpapi.Config{Service: fx.Service})
+	auth, err := fiberauth.Setup(app, fiberauth.Config{Service: fx.Service})
 	if err != nil {
 		b.Fatal(err)
 	}

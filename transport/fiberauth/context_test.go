@@ -25,14 +25,12 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/authadmin/authadmin/adapters/bcrypthash"
-	"github.com/authadmin/authadmin/adapters/jwtcodec"
 	"github.com/authadmin/authadmin/adapters/memstore"
+	"github.com/authadmin/authadmin/authtest"
 	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/ports"
 	"github.com/authadmin/authadmin/transport/fiberauth"
 	"github.com/authadmin/authadmin/transport/fiberauth/fiberauthtest"
-	"github.com/authadmin/authadmin/transport/httpapi"
 	"github.com/authadmin/authadmin/usecase"
 )
 
@@ -121,7 +119,6 @@ func (p *probe) ended(t *testing.T, within time.Duration) error {
 // GET /hold behind RequireLogin, GET /hold-admin behind RequireAdmin.
 type ctxFixture struct {
 	app        *fiber.App
-	svc        *usecase.Service
 	store      *hookStore
 	handler    *probe // the handlers after the middleware
 	token      string
@@ -131,30 +128,11 @@ type ctxFixture struct {
 func newCtxFixture(t *testing.T) *ctxFixture {
 	t.Helper()
 	f := &ctxFixture{store: &hookStore{UserRepository: memstore.New()}, handler: newProbe()}
-	hasher, err := bcrypthash.New(bcrypthash.MinCost, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("q3V9xY2pL8mK4tR7wZ1nB6cD0fH5jS2a"), Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.svc, err = usecase.New(usecase.Config{
-		Users:         f.store,
-		Hasher:        hasher,
-		Tokens:        tokens,
-		AdminEmail:    adminEmail,
-		AdminPassword: adminPassword,
-		UserCacheTTL:  -1, // every Authenticate reads the store
-		Logger:        quiet,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.svc.EnsureAdmin(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	f.token = adminToken(t, f.svc)
+	kit := authtest.New(authtest.WithStore(f.store), authtest.WithConfig(func(cfg *usecase.Config) {
+		cfg.UserCacheTTL = -1 // every Authenticate reads the store
+	}))
+	kit.Admin(adminEmail)
+	f.token = kit.Token(adminEmail, nil)
 
 	f.app = newApp()
 	// The application's own middleware: a value and a deadline in the
@@ -171,7 +149,7 @@ func newCtxFixture(t *testing.T) *ctxFixture {
 		}
 		return err
 	})
-	auth, err := fiberauth.Setup(f.app, httpapi.Config{Service: f.svc})
+	auth, err := fiberauth.Setup(f.app, kit.HTTPConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +190,7 @@ func (f *ctxFixture) get(path string) string {
 
 // login returns a POST /auth/login request of the admin.
 func login() string {
-	body := `{"email": "` + adminEmail + `", "password": "` + adminPassword + `"}`
+	body := `{"email": "` + adminEmail + `", "password": "` + authtest.Password + `"}`
 	return fmt.Sprintf("POST /auth/login HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 }
 
@@ -552,7 +530,7 @@ func TestContextNoLeak(t *testing.T) {
 				}
 				switch {
 				case i%10 == 0 && w < 2: // more logins at once from one client would be refused (503)
-					do(http.MethodPost, "/auth/login", `{"email": "`+adminEmail+`", "password": "`+adminPassword+`"}`)
+					do(http.MethodPost, "/auth/login", `{"email": "`+adminEmail+`", "password": "`+authtest.Password+`"}`)
 				case i%4 == 1:
 					do(http.MethodGet, path+watched, "")
 				default:

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net"
 	"net/http/httptest"
 	"net/url"
@@ -15,42 +14,17 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/authadmin/authadmin/adapters/bcrypthash"
-	"github.com/authadmin/authadmin/adapters/jwtcodec"
-	"github.com/authadmin/authadmin/adapters/memstore"
+	"github.com/authadmin/authadmin/authtest"
 	"github.com/authadmin/authadmin/transport/fiberauth"
-	"github.com/authadmin/authadmin/transport/httpapi"
-	"github.com/authadmin/authadmin/usecase"
 )
 
-// newExampleService wires a Service the way an application does, with a low
-// bcrypt cost so the example runs fast (use the default in production) and a
-// fixed key (load yours from configuration).
-func newExampleService() *usecase.Service {
-	quiet := slog.New(slog.DiscardHandler)
-	hasher, err := bcrypthash.New(bcrypthash.MinCost, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(quiet))
-	if err != nil {
-		log.Fatal(err)
-	}
-	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("Xk7pQ2vN9sL4wT8mR1cB6yH3fJ0dZ5gA"), Logger: quiet})
-	if err != nil {
-		log.Fatal(err)
-	}
-	svc, err := usecase.New(usecase.Config{
-		Users:         memstore.New(),
-		Hasher:        hasher,
-		Tokens:        tokens,
-		AdminEmail:    "boss@example.com",
-		AdminPassword: "boss-password-1",
-		Logger:        quiet,
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if _, err := svc.EnsureAdmin(context.Background()); err != nil {
-		log.Fatal(err)
-	}
-	return svc
+// newExampleKit returns the test kit that stands for the application's
+// Service here, with one administrator, boss@example.com, whose password is
+// authtest.Password.
+func newExampleKit() *authtest.Kit {
+	kit := authtest.New()
+	kit.Admin("boss@example.com")
+	return kit
 }
 
 // An application mounts the auth routes and protects its own routes with
@@ -62,7 +36,7 @@ func Example() {
 		DisableStartupMessage: true,
 		ReadBufferSize:        fiberauth.RecommendedReadBufferSize, // accept 16 KiB+ of headers
 	})
-	auth, err := fiberauth.Setup(app, httpapi.Config{Service: newExampleService()})
+	auth, err := fiberauth.Setup(app, fiberauth.Config{Service: newExampleKit().Service})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -75,7 +49,7 @@ func Example() {
 	})
 
 	// Log in with the OAuth2 password form, as Swagger UI does.
-	form := url.Values{"username": {"boss@example.com"}, "password": {"boss-password-1"}}
+	form := url.Values{"username": {"boss@example.com"}, "password": {authtest.Password}}
 	req := httptest.NewRequest("POST", "/auth/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := app.Test(req)
@@ -114,7 +88,7 @@ func Example() {
 // Mount works on a group: the group's prefix comes before the auth prefix.
 func ExampleAuth_Mount() {
 	app := fiber.New(fiber.Config{ReadBufferSize: fiberauth.RecommendedReadBufferSize})
-	auth, err := fiberauth.New(httpapi.Config{Service: newExampleService(), Prefix: "/v1/auth"})
+	auth, err := fiberauth.New(fiberauth.Config{Service: authtest.New().Service, Prefix: "/v1/auth"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -139,9 +113,9 @@ func ExampleAuth_Mount() {
 // when the server shuts down, and when the handler returns, as net/http's
 // r.Context() is: pass it on to whatever the handler waits for.
 func ExampleAuth_RequireLogin_cancellation() {
-	svc := newExampleService()
+	kit := newExampleKit()
 	app := fiber.New(fiberauth.AppConfig(fiber.Config{DisableStartupMessage: true}))
-	auth, err := fiberauth.Setup(app, httpapi.Config{Service: svc})
+	auth, err := fiberauth.Setup(app, fiberauth.Config{Service: kit.Service})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -163,16 +137,13 @@ func ExampleAuth_RequireLogin_cancellation() {
 	go func() { _ = app.Listener(ln) }()
 	defer func() { _ = app.Shutdown() }()
 
-	tok, err := svc.Login(context.Background(), usecase.LoginRequest{Email: "boss@example.com", Password: "boss-password-1"})
-	if err != nil {
-		log.Fatal(err)
-	}
+	token := kit.Token("boss@example.com", nil)
 	// A client that asks for the report and hangs up before the answer.
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Fprintf(conn, "GET /report HTTP/1.1\r\nHost: shop\r\nAuthorization: Bearer %s\r\n\r\n", tok.AccessToken)
+	fmt.Fprintf(conn, "GET /report HTTP/1.1\r\nHost: shop\r\nAuthorization: Bearer %s\r\n\r\n", token)
 	_ = conn.Close()
 
 	fmt.Println(errors.Is(<-gone, fiberauth.ErrClientGone))

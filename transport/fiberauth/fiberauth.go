@@ -4,7 +4,7 @@
 // fiber.Handler values.
 //
 //	app := fiber.New(fiberauth.AppConfig(fiber.Config{}))
-//	auth, err := fiberauth.Setup(app, httpapi.Config{Service: svc})
+//	auth, err := fiberauth.Setup(app, fiberauth.Config{Service: svc})
 //	if err != nil {
 //		log.Fatal(err)
 //	}
@@ -16,6 +16,10 @@
 //
 // Inside a protected handler, ClaimsFrom(c) returns the verified token's
 // claims (the original package's user.sub and user.extra.get("company_id")).
+//
+// The package declares the types an application handles (Config, Claims,
+// Principal, Document) as aliases, so a Fiber application imports no other
+// package of authadmin's transport layer.
 //
 // # Request header size
 //
@@ -33,7 +37,7 @@
 // The auth routes read the raw request body (fasthttp's Request.Body), not
 // fiber.Ctx.Body: the latter decompresses a body sent with Content-Encoding
 // (gzip, deflate, br) without any size limit, which would defeat
-// httpapi.Config.MaxBodyBytes, and it differs from the net/http transport,
+// Config.MaxBodyBytes, and it differs from the net/http transport,
 // which does not decode bodies either. Fiber's own fiber.Config.BodyLimit
 // (default 4 MiB) still applies before the routes run; a body over it gets
 // Fiber's 413, one under it but over MaxBodyBytes the contract's 413.
@@ -69,15 +73,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/transport/httpapi"
-	"github.com/authadmin/authadmin/transport/httpapi/openapi"
-	"github.com/authadmin/authadmin/usecase"
 )
 
 // RecommendedReadBufferSize is the fiber.Config.ReadBufferSize to use with
@@ -125,18 +127,18 @@ type Auth struct {
 	watches *watchQueue
 }
 
-// New returns an Auth for cfg (see httpapi.Config).
-func New(cfg httpapi.Config) (*Auth, error) {
+// New returns an Auth for cfg, or an error if cfg is invalid.
+func New(cfg Config) (*Auth, error) {
 	api, err := httpapi.New(cfg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("fiberauth: %w", err)
 	}
 	return &Auth{api: api, watches: new(watchQueue)}, nil
 }
 
 // Setup is New followed by Mount: the one call that adds authentication to
 // a Fiber app or group.
-func Setup(r fiber.Router, cfg httpapi.Config) (*Auth, error) {
+func Setup(r fiber.Router, cfg Config) (*Auth, error) {
 	a, err := New(cfg)
 	if err != nil {
 		return nil, err
@@ -166,7 +168,7 @@ func (a *Auth) Mount(r fiber.Router) {
 // OpenAPI returns a new OpenAPI 3.1 document of the auth routes (see
 // httpapi.API.OpenAPI), for an application that merges it into a document
 // of its own.
-func (a *Auth) OpenAPI() *openapi.Document { return a.api.OpenAPI() }
+func (a *Auth) OpenAPI() *Document { return a.api.OpenAPI() }
 
 // RequireLogin returns middleware that lets through requests with a valid
 // bearer token, storing the principal in the request's locals (see
@@ -217,14 +219,14 @@ func next(c *fiber.Ctx, ctx *requestContext) error {
 
 // login authenticates c's bearer token under ctx. On success it stores the
 // principal in c's locals; otherwise it writes the 401 and reports false.
-func (a *Auth) login(ctx context.Context, c *fiber.Ctx) (usecase.Principal, bool) {
+func (a *Auth) login(ctx context.Context, c *fiber.Ctx) (Principal, bool) {
 	// The header value is backed by fasthttp's request buffer, reused for
 	// the next request: Authenticate copies what it keeps (the token, on
 	// first sight), so the value is not copied on every request here.
 	p, resp, ok := a.api.Authenticate(ctx, c.Get(fiber.HeaderAuthorization))
 	if !ok {
 		_ = write(c, resp)
-		return usecase.Principal{}, false
+		return Principal{}, false
 	}
 	// fasthttp resets the locals after every request, so a principal is
 	// never seen by the next request on the same connection.
@@ -237,25 +239,25 @@ type principalKey struct{}
 
 // PrincipalFrom returns the principal RequireLogin or RequireAdmin stored for
 // the request c.
-func PrincipalFrom(c *fiber.Ctx) (usecase.Principal, bool) {
-	p, ok := c.Locals(principalKey{}).(usecase.Principal)
+func PrincipalFrom(c *fiber.Ctx) (Principal, bool) {
+	p, ok := c.Locals(principalKey{}).(Principal)
 	return p, ok
 }
 
 // ClaimsFrom returns the claims of the token RequireLogin or RequireAdmin
 // verified for the request c: Subject is the email, Extra the extra claims
 // (company_id, ...).
-func ClaimsFrom(c *fiber.Ctx) (domain.Claims, bool) {
+func ClaimsFrom(c *fiber.Ctx) (Claims, bool) {
 	p, ok := PrincipalFrom(c)
 	if !ok {
-		return domain.Claims{}, false
+		return Claims{}, false
 	}
 	return p.Claims(), true
 }
 
 // request translates c for the shared HTTP core.
 //
-// fasthttp reuses the memory behind c.Get, c.Query and the request body once
+// fasthttp reuses the memory behind c.Get, the URI and the request body once
 // the handler returns, so the header and query strings are copied: the core
 // (or anything it calls, such as a token cache keyed by the header) may keep
 // them. The body is not copied: Route.Handle reads it fully, and keeps only
@@ -264,7 +266,7 @@ func request(c *fiber.Ctx) httpapi.Request {
 	return httpapi.Request{
 		ContentType:   strings.Clone(c.Get(fiber.HeaderContentType)),
 		Authorization: strings.Clone(c.Get(fiber.HeaderAuthorization)),
-		Query:         func(name string) string { return strings.Clone(c.Query(name)) },
+		RawQuery:      string(c.Request().URI().QueryString()),
 		// The raw body, not c.Body(), which would decompress it without a
 		// limit (see the package documentation).
 		Body: bytes.NewReader(c.Request().Body()),

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -18,58 +17,24 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/authadmin/authadmin/adapters/bcrypthash"
-	"github.com/authadmin/authadmin/adapters/jwtcodec"
-	"github.com/authadmin/authadmin/adapters/memstore"
+	"github.com/authadmin/authadmin/authtest"
 	"github.com/authadmin/authadmin/transport/fiberauth"
 	"github.com/authadmin/authadmin/transport/fiberauth/fiberauthtest"
-	"github.com/authadmin/authadmin/transport/httpapi"
-	"github.com/authadmin/authadmin/usecase"
 )
 
-const (
-	adminEmail    = "boss@example.com"
-	adminPassword = "boss-password-1"
-)
+// adminEmail is the administrator newKit stores, with authtest.Password.
+const adminEmail = "boss@example.com"
 
-var quiet = slog.New(slog.DiscardHandler)
-
-// newService returns a fresh Service with an approved admin.
-func newService(t *testing.T) *usecase.Service {
-	t.Helper()
-	hasher, err := bcrypthash.New(bcrypthash.MinCost, bcrypthash.AllowLowCost(), bcrypthash.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("q3V9xY2pL8mK4tR7wZ1nB6cD0fH5jS2a"), Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := usecase.New(usecase.Config{
-		Users:         memstore.New(),
-		Hasher:        hasher,
-		Tokens:        tokens,
-		AdminEmail:    adminEmail,
-		AdminPassword: adminPassword,
-		Logger:        quiet,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.EnsureAdmin(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return svc
+// newKit returns a test kit whose store holds one administrator, adminEmail.
+func newKit() *authtest.Kit {
+	kit := authtest.New()
+	kit.Admin(adminEmail)
+	return kit
 }
 
-// adminToken logs the admin in.
-func adminToken(t *testing.T, svc *usecase.Service) string {
-	t.Helper()
-	tok, err := svc.Login(t.Context(), usecase.LoginRequest{Email: adminEmail, Password: adminPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok.AccessToken
+// newApp returns a Fiber app configured as this package recommends.
+func newApp() *fiber.App {
+	return fiber.New(fiberauth.AppConfig(fiber.Config{DisableStartupMessage: true}))
 }
 
 func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
@@ -77,14 +42,18 @@ func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) 
 func TestNewRejectsBadConfig(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		cfg  httpapi.Config
+		cfg  fiberauth.Config
 	}{
-		{"nil service", httpapi.Config{}},
-		{"prefix without slash", httpapi.Config{Service: newService(t), Prefix: "auth"}},
+		{"nil service", fiberauth.Config{}},
+		{"prefix without slash", fiberauth.Config{Service: authtest.New().Service, Prefix: "auth"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := fiberauth.Setup(newApp(), tt.cfg); err == nil {
+			_, err := fiberauth.Setup(newApp(), tt.cfg)
+			if err == nil {
 				t.Fatal("Setup succeeded, want an error")
+			}
+			if !strings.HasPrefix(err.Error(), "fiberauth: ") {
+				t.Errorf("error %q does not start with the package's name", err)
 			}
 		})
 	}
@@ -92,7 +61,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 
 func TestMountOnGroup(t *testing.T) {
 	app := newApp()
-	if _, err := fiberauth.Setup(app.Group("/api"), httpapi.Config{Service: newService(t)}); err != nil {
+	if _, err := fiberauth.Setup(app.Group("/api"), newKit().HTTPConfig()); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
@@ -121,15 +90,15 @@ func TestMountOnGroup(t *testing.T) {
 }
 
 func TestNoContentHasNoBody(t *testing.T) {
-	svc := newService(t)
+	kit := newKit()
 	app := newApp()
-	if _, err := fiberauth.Setup(app, httpapi.Config{Service: svc}); err != nil {
+	if _, err := fiberauth.Setup(app, kit.HTTPConfig()); err != nil {
 		t.Fatal(err)
 	}
 	req := httptest.NewRequest(http.MethodPost, "/auth/change-password",
-		strings.NewReader(`{"current_password": "`+adminPassword+`", "new_password": "another-pass-1"}`))
+		strings.NewReader(`{"current_password": "`+authtest.Password+`", "new_password": "another-pass-1"}`))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+adminToken(t, svc))
+	req.Header.Set("Authorization", "Bearer "+kit.Token(adminEmail, nil))
 	resp, err := app.Test(req)
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +114,7 @@ func TestNoContentHasNoBody(t *testing.T) {
 // without any size limit.
 func TestBodyNotDecompressed(t *testing.T) {
 	app := newApp()
-	if _, err := fiberauth.Setup(app, httpapi.Config{Service: newService(t)}); err != nil {
+	if _, err := fiberauth.Setup(app, newKit().HTTPConfig()); err != nil {
 		t.Fatal(err)
 	}
 	var gz bytes.Buffer
@@ -168,15 +137,15 @@ func TestBodyNotDecompressed(t *testing.T) {
 // TestHeaderSize checks that 16 KiB of request headers are accepted with
 // RecommendedReadBufferSize, and what Fiber answers for more than fits.
 func TestHeaderSize(t *testing.T) {
-	svc := newService(t)
+	kit := newKit()
 	app := newApp()
-	auth, err := fiberauth.Setup(app, httpapi.Config{Service: svc})
+	auth, err := fiberauth.Setup(app, kit.HTTPConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
 	fiberauthtest.AddProbes(app, auth)
 	base := fiberauthtest.Serve(t, app)
-	token := adminToken(t, svc)
+	token := kit.Token(adminEmail, nil)
 	client := &http.Client{Timeout: 10 * time.Second}
 
 	get := func(t *testing.T, padding int) *http.Response {
@@ -218,9 +187,9 @@ func TestHeaderSize(t *testing.T) {
 // not visible to the next one served by the same app, on the same keep-alive
 // connection (where fasthttp reuses its request context).
 func TestPrincipalNotCarriedOver(t *testing.T) {
-	svc := newService(t)
+	kit := newKit()
 	app := newApp()
-	auth, err := fiberauth.Setup(app, httpapi.Config{Service: svc})
+	auth, err := fiberauth.Setup(app, kit.HTTPConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +206,7 @@ func TestPrincipalNotCarriedOver(t *testing.T) {
 		return c.JSON(fiber.Map{"principal": ok, "claims": okClaims, "sub": claims.Subject})
 	})
 	base := fiberauthtest.Serve(t, app)
-	token := adminToken(t, svc)
+	token := kit.Token(adminEmail, nil)
 
 	var conns atomic.Int32
 	transport := &http.Transport{MaxConnsPerHost: 1}
@@ -316,7 +285,7 @@ func TestAppConfigErrorHandler(t *testing.T) {
 // alone would read the last one).
 func TestDuplicateContentType(t *testing.T) {
 	app := newApp()
-	if _, err := fiberauth.Setup(app, httpapi.Config{Service: newService(t)}); err != nil {
+	if _, err := fiberauth.Setup(app, newKit().HTTPConfig()); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
@@ -331,7 +300,7 @@ func TestDuplicateContentType(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			req := httptest.NewRequest(http.MethodPost, "/auth/login",
-				strings.NewReader(`{"email": "`+adminEmail+`", "password": "`+adminPassword+`"}`))
+				strings.NewReader(`{"email": "`+adminEmail+`", "password": "`+authtest.Password+`"}`))
 			req.Header["Content-Type"] = tt.contentTypes
 			resp, err := app.Test(req)
 			if err != nil {

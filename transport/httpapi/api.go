@@ -35,8 +35,11 @@ type Request struct {
 	ContentType string
 	// Authorization is the Authorization header ("" if absent).
 	Authorization string
-	// Query returns the first value of a query parameter, or "" (nil: none).
-	Query func(name string) string
+	// RawQuery is the query string of the request's URL, without the '?'
+	// and still encoded, as net/http's URL.RawQuery ("" if none). The
+	// auth routes parse it themselves (url.ParseQuery) and answer 400 to
+	// one that does not parse; parameters they do not know are ignored.
+	RawQuery string
 	// Body is the request body (nil: empty). Handlers read at most
 	// Config.MaxBodyBytes+1 bytes of it.
 	Body io.Reader
@@ -50,14 +53,6 @@ type Request struct {
 	// proxy headers that tell whether a loopback peer relays another
 	// client.
 	Header func(name string) []string
-}
-
-// query returns the named query parameter.
-func (r Request) query(name string) string {
-	if r.Query == nil {
-		return ""
-	}
-	return r.Query(name)
 }
 
 // Route is one endpoint of the contract.

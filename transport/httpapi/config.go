@@ -68,12 +68,18 @@ type Config struct {
 	ClientIPHeader string
 	// OpenAPI, if set, edits the OpenAPI document (API.OpenAPI) once, before
 	// it is served at Prefix+"/openapi.json": an application adds its own
-	// routes to it, or a Servers entry when the auth routes are mounted
-	// under a framework group.
+	// routes to it, or a Servers entry for tools other than the Swagger UI
+	// page when the auth routes are mounted under a framework group (the
+	// page finds the mount point itself).
 	OpenAPI func(*openapi.Document)
 	// SwaggerUI serves a Swagger UI page at Prefix+"/docs" (off by
 	// default). Its Authorize dialog logs in with the OAuth2 password
 	// flow, and every operation with security then carries the token.
+	// The page works out where it is mounted from its own URL, so under a
+	// framework group or a sub-router (http.StripPrefix) it fetches the
+	// document, logs in and sends requests there with no setting; a
+	// document the OpenAPI hook gave Servers or another token URL keeps
+	// them.
 	SwaggerUI bool
 	// SwaggerUIAssets is the URL of the folder that holds swagger-ui-dist's
 	// swagger-ui.css and swagger-ui-bundle.js (default

@@ -73,8 +73,9 @@ func decodeJSONBytes(body []byte, dst any) *Response {
 	if resp := checkKeys(body, jsonFields(dst)); resp != nil {
 		return resp
 	}
+	// checkKeys has refused unknown fields, naming them; the decoder
+	// need not look for them.
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		resp := problem(http.StatusBadRequest, jsonErrorDetail(err))
 		return &resp
@@ -95,8 +96,6 @@ func jsonErrorDetail(err error) string {
 		return fmt.Sprintf("field %s must be a string", clip(strconv.Quote(typeErr.Field)))
 	case errors.As(err, &typeErr):
 		return "the request body must be a JSON object"
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field " + clip(strings.TrimPrefix(err.Error(), "json: unknown field "))
 	case errors.Is(err, io.EOF):
 		return "the request body is empty; a JSON object is required"
 	default:
@@ -105,10 +104,13 @@ func jsonErrorDetail(err error) string {
 }
 
 // checkKeys refuses, with 400, a top-level object whose keys are not
-// exactly among fields or repeat one, or whose value is null. encoding/json matches keys in any
-// letter case and lets the last of repeated keys win, so without this
-// {"email":"a@x.io","EMAIL":"b@x.io"} would register b@x.io. Anything that
-// is not an object is left to the decoder to refuse.
+// exactly among fields (naming the first unknown one) or repeat one, or
+// whose value is null. It is the only check for unknown fields: a body
+// that is valid JSON has all its keys seen here, and one that is not is
+// refused by the decoder before it would look at a field. encoding/json
+// matches keys in any letter case and lets the last of repeated keys win,
+// so without this {"email":"a@x.io","EMAIL":"b@x.io"} would register
+// b@x.io. Anything that is not an object is left to the decoder to refuse.
 func checkKeys(body []byte, fields []string) *Response {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
@@ -201,4 +203,31 @@ func decodeFormBytes(body []byte) (url.Values, *Response) {
 		}
 	}
 	return values, nil
+}
+
+// queryDetail is the detail of the 400 for a query string that does not
+// parse.
+const queryDetail = "the query string does not parse"
+
+// parseQuery parses a request's raw query string (Request.RawQuery) the
+// way url.ParseQuery does, with 400 for one that does not parse: a ';'
+// separator, which url.ParseQuery refuses, or a malformed %-escape. The
+// detail quotes at most the bad escape (three bytes), never the query.
+// Parameters the route does not read are kept, and ignored by it.
+func parseQuery(raw string) (url.Values, *Response) {
+	if raw == "" {
+		return nil, nil
+	}
+	values, err := url.ParseQuery(raw)
+	if err == nil {
+		return values, nil
+	}
+	detail := queryDetail
+	if escape, ok := errors.AsType[url.EscapeError](err); ok {
+		detail += ": malformed %-escape " + clip(strconv.Quote(string(escape)))
+	} else if strings.Contains(raw, ";") {
+		detail += `: separate parameters with "&", not ";"`
+	}
+	resp := problem(http.StatusBadRequest, detail)
+	return nil, &resp
 }

@@ -68,6 +68,9 @@ func missing(field string) Response {
 }
 
 func (a *API) register(ctx context.Context, req Request) Response {
+	if _, resp := parseQuery(req.RawQuery); resp != nil {
+		return *resp
+	}
 	var in credentialsJSON
 	if resp := a.decodeJSON(req, &in); resp != nil {
 		return *resp
@@ -82,7 +85,7 @@ func (a *API) register(ctx context.Context, req Request) Response {
 		return missing("password")
 	}
 	// The client throttles registrations (usecase.Config.Registrations).
-	ctx = usecase.WithClient(ctx, a.clients.client(req))
+	ctx = usecase.WithClient(ctx, usecase.Client{Address: a.clients.client(req), Local: !a.clients.remote(req)})
 	u, err := a.svc.Register(ctx, *in.Email, *in.Password)
 	if err != nil {
 		return a.fail(ctx, err)
@@ -91,6 +94,9 @@ func (a *API) register(ctx context.Context, req Request) Response {
 }
 
 func (a *API) login(ctx context.Context, req Request) Response {
+	if _, resp := parseQuery(req.RawQuery); resp != nil {
+		return *resp
+	}
 	var email, password string
 	switch mediaType(req.ContentType) {
 	case mediaForm:
@@ -130,12 +136,8 @@ func (a *API) login(ctx context.Context, req Request) Response {
 	default:
 		return problem(http.StatusUnsupportedMediaType, "the request body must be application/x-www-form-urlencoded or application/json")
 	}
-	tok, err := a.svc.Login(ctx, usecase.LoginRequest{
-		Email:    email,
-		Password: password,
-		Client:   a.clients.client(req),
-		Local:    !a.clients.remote(req),
-	})
+	ctx = usecase.WithClient(ctx, usecase.Client{Address: a.clients.client(req), Local: !a.clients.remote(req)})
+	tok, err := a.svc.Login(ctx, usecase.LoginRequest{Email: email, Password: password})
 	if err != nil {
 		return a.fail(ctx, err)
 	}
@@ -154,6 +156,9 @@ func (a *API) me(ctx context.Context, req Request) Response {
 	if !ok {
 		return resp
 	}
+	if _, resp := parseQuery(req.RawQuery); resp != nil {
+		return *resp
+	}
 	u, err := a.svc.Me(ctx, p)
 	if err != nil {
 		return a.fail(ctx, err)
@@ -166,6 +171,9 @@ func (a *API) changePassword(ctx context.Context, req Request) Response {
 	if !ok {
 		return resp
 	}
+	if _, resp := parseQuery(req.RawQuery); resp != nil {
+		return *resp
+	}
 	var in changePasswordJSON
 	if resp := a.decodeJSON(req, &in); resp != nil {
 		return *resp
@@ -176,7 +184,8 @@ func (a *API) changePassword(ctx context.Context, req Request) Response {
 	if in.NewPassword == nil {
 		return missing("new_password")
 	}
-	ctx = usecase.WithClient(ctx, a.clients.client(req)) // throttles the current-password check
+	// The client throttles the current-password check.
+	ctx = usecase.WithClient(ctx, usecase.Client{Address: a.clients.client(req), Local: !a.clients.remote(req)})
 	if err := a.svc.ChangePassword(ctx, p, *in.CurrentPassword, *in.NewPassword); err != nil {
 		return a.fail(ctx, err)
 	}
@@ -188,8 +197,12 @@ func (a *API) pending(ctx context.Context, req Request) Response {
 	if !ok {
 		return resp
 	}
-	limit, okLimit := queryInt(req.query("limit"), usecase.DefaultPageLimit)
-	offset, okOffset := queryInt(req.query("offset"), 0)
+	query, bad := parseQuery(req.RawQuery)
+	if bad != nil {
+		return *bad
+	}
+	limit, okLimit := queryInt(query.Get("limit"), usecase.DefaultPageLimit)
+	offset, okOffset := queryInt(query.Get("offset"), 0)
 	if !okLimit || !okOffset {
 		return problem(http.StatusUnprocessableEntity, "limit and offset must be integers")
 	}
@@ -205,9 +218,10 @@ func (a *API) pending(ctx context.Context, req Request) Response {
 }
 
 // authenticateAdmin authenticates the caller of an admin endpoint and
-// refuses a non-admin before the request's body or query is looked at, so
-// that a non-admin always gets 403 whatever it sends. (The use case checks
-// again against the store.)
+// refuses a non-admin before the request's body or query is looked at (a
+// query string that does not parse included), so that a non-admin always
+// gets 403 whatever it sends. (The use case checks again against the
+// store.)
 func (a *API) authenticateAdmin(ctx context.Context, req Request) (usecase.Principal, Response, bool) {
 	p, resp, ok := a.Authenticate(ctx, req.Authorization)
 	if !ok {
@@ -242,6 +256,9 @@ func (a *API) decide(ctx context.Context, req Request, apply func(context.Contex
 	p, resp, ok := a.authenticateAdmin(ctx, req)
 	if !ok {
 		return resp
+	}
+	if _, resp := parseQuery(req.RawQuery); resp != nil {
+		return *resp
 	}
 	var in emailJSON
 	if resp := a.decodeJSON(req, &in); resp != nil {

@@ -35,7 +35,7 @@ func cheapHasher(t testing.TB) *bcrypthash.Hasher {
 // testCodec is the codec newAPI uses.
 func testCodec(t testing.TB) *jwtcodec.Codec {
 	t.Helper()
-	c, err := jwtcodec.New(jwtcodec.Config{Secret: []byte("2VE10E8jbzJzo8EcH7bN8Ghc8hHlHWflkHKhc5qw"), Logger: slog.New(slog.DiscardHandler)})
+	c, err := jwtcodec.New([]byte("2VE10E8jbzJzo8EcH7bN8Ghc8hHlHWflkHKhc5qw"), jwtcodec.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ var (
 
 // statusText describes a status in the document.
 var statusText = map[int]string{
-	http.StatusBadRequest:            "Malformed body (not JSON or form, trailing data, wrong types, unknown or repeated fields)",
+	http.StatusBadRequest:            "Malformed body (not JSON or form, trailing data, wrong types, unknown or repeated fields), or a query string that does not parse",
 	http.StatusUnauthorized:          "Missing, invalid or expired bearer token, or a token its user no longer backs",
 	http.StatusForbidden:             "Authenticated, but not allowed",
 	http.StatusNotFound:              "No such user",
@@ -28,6 +28,10 @@ var statusText = map[int]string{
 	http.StatusInternalServerError:   "Server-side failure (the cause is logged, never sent)",
 	http.StatusServiceUnavailable:    "The user store did not answer in time, or the request ran out of time; retry after Retry-After seconds",
 }
+
+// tokenURL is the token URL of the OAuth2 password flow: the login route,
+// from the root of the server the routes are mounted on.
+func (a *API) tokenURL() string { return a.prefix + "/login" }
 
 // problemResponses returns problem-document responses for statuses, plus
 // the 500 and the 503 (a store that does not answer, a request out of
@@ -52,6 +56,9 @@ func problemResponses(details map[int]string, statuses ...int) map[string]*opena
 	}
 	return out
 }
+
+// badQuery describes the 400 of a route that takes no body.
+const badQuery = "The query string does not parse (a \";\" separator, a malformed %-escape); unknown parameters are ignored"
 
 // busy describes the 503 of the routes that hash a password.
 const busy = "Too many password checks at once (or this client's share of them), the user store did not answer in time, or the request ran out of time; retry after Retry-After seconds"
@@ -88,7 +95,7 @@ func (a *API) loginOp() *openapi.Operation {
 			contentTypeJSON:                     {Schema: ref("LoginJSON")},
 		}},
 		Responses: withSuccess(problemResponses(map[int]string{
-			http.StatusBadRequest:         "Malformed body, or a grant_type other than password",
+			http.StatusBadRequest:         "Malformed body, a grant_type other than password, or a query string that does not parse",
 			http.StatusUnauthorized:       "Wrong email or password (the same answer for both)",
 			http.StatusForbidden:          "Right password, but the account awaits approval or was rejected, or it is the built-in default admin password sent from another machine than the server's",
 			http.StatusServiceUnavailable: busy,
@@ -106,8 +113,10 @@ func (a *API) loginOp() *openapi.Operation {
 func (a *API) meOp() *openapi.Operation {
 	return &openapi.Operation{
 		OperationID: "me", Summary: "The caller's account as stored now, and the claims of the presented token", Tags: []string{"auth"},
-		Security:  openapi.Bearer(),
-		Responses: withSuccess(problemResponses(nil, 401), http.StatusOK, &openapi.Response{Description: "The caller's account and token claims", Content: jsonContent(ref("Me"))}),
+		Security: openapi.Bearer(),
+		Responses: withSuccess(problemResponses(map[int]string{
+			http.StatusBadRequest: badQuery,
+		}, 400, 401), http.StatusOK, &openapi.Response{Description: "The caller's account and token claims", Content: jsonContent(ref("Me"))}),
 	}
 }
 
@@ -117,7 +126,7 @@ func (a *API) changePasswordOp() *openapi.Operation {
 		Security:    openapi.Bearer(),
 		RequestBody: jsonBody("ChangePassword"),
 		Responses: withSuccess(problemResponses(map[int]string{
-			http.StatusBadRequest:          "Malformed body, or the current password is wrong",
+			http.StatusBadRequest:          "Malformed body, a query string that does not parse, or the current password is wrong",
 			http.StatusUnprocessableEntity: "The new password fails the policy, or a field is missing",
 			http.StatusServiceUnavailable:  busy,
 		}, 400, 401, 413, 415, 422, 429, 503), http.StatusNoContent, &openapi.Response{Description: "Changed"}),
@@ -136,8 +145,9 @@ func (a *API) pendingOp() *openapi.Operation {
 			page("offset", "How many to skip", map[string]any{"type": "integer", "minimum": 0, "default": 0}),
 		},
 		Responses: withSuccess(problemResponses(map[int]string{
-			http.StatusForbidden: "Not an administrator, or an administrator who must change the default password first",
-		}, 401, 403, 422), http.StatusOK, &openapi.Response{
+			http.StatusBadRequest: badQuery,
+			http.StatusForbidden:  "Not an administrator, or an administrator who must change the default password first",
+		}, 400, 401, 403, 422), http.StatusOK, &openapi.Response{
 			Description: "Pending accounts ([] when none)",
 			Content:     jsonContent(map[string]any{"type": "array", "items": ref("User")}),
 		}),
@@ -226,10 +236,15 @@ func schemas() map[string]map[string]any {
 
 // OpenAPI returns a new OpenAPI 3.1 document of the auth routes, under the
 // configured prefix, with the OAuth2 password-flow security scheme whose
-// token URL is the login route (as FastAPI's OAuth2PasswordBearer). It is
-// built from the same route table the adapters mount, so it cannot list a
-// route that is not served or miss one that is. The caller owns the result
-// and may add to it.
+// token URL is the login route (as FastAPI's OAuth2PasswordBearer). Like
+// the paths, the token URL is a path from the root of the server the
+// routes are mounted on (Prefix+"/login"), and the document names no
+// servers. The Swagger UI page (Config.SwaggerUI) finds the mount point
+// itself, so it needs neither under a framework group or a sub-router; an
+// application serving the document to other tools under a group adds a
+// Servers entry for it. The document is built from the same route table
+// the adapters mount, so it cannot list a route that is not served or miss
+// one that is. The caller owns the result and may add to it.
 func (a *API) OpenAPI() *openapi.Document {
 	d := &openapi.Document{
 		OpenAPI: "3.1.0",
@@ -245,7 +260,7 @@ func (a *API) OpenAPI() *openapi.Document {
 				openapi.SecurityScheme: {
 					"type":        "oauth2",
 					"description": "Log in with an email and password; the token goes in Authorization: Bearer.",
-					"flows":       map[string]any{"password": map[string]any{"tokenUrl": a.prefix + "/login", "scopes": map[string]string{}}},
+					"flows":       map[string]any{"password": map[string]any{"tokenUrl": a.tokenURL(), "scopes": map[string]string{}}},
 				},
 			},
 		},

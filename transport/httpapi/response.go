@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/authadmin/authadmin/domain"
@@ -185,16 +184,15 @@ func retryLater(status int, detail string, err error) Response {
 	return r
 }
 
-// validationDetail returns the domain's own words for a validation error
-// ("password is too short: at least 8 characters"): the text after its last
-// "authadmin: ". Validation errors quote no input, so they are safe to send.
+// validationDetail returns the detail of a validation error, the
+// *domain.ValidationError's own Detail ("password is too short: at least
+// 8 characters"), which the domain promises is safe to send; fallback if
+// err holds none or an empty one.
 func validationDetail(err error, fallback string) string {
-	msg := err.Error()
-	i := strings.LastIndex(msg, "authadmin: ")
-	if i < 0 {
-		return fallback
+	if ve, ok := errors.AsType[*domain.ValidationError](err); ok && ve.Detail != "" {
+		return ve.Detail
 	}
-	return msg[i+len("authadmin: "):]
+	return fallback
 }
 
 // Problem returns an RFC 9457 problem-document response with the given

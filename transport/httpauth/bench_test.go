@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/authadmin/authadmin/transport/contracttest"
-	"github.com/authadmin/authadmin/transport/httpapi"
 	"github.com/authadmin/authadmin/transport/httpauth"
 )
 
@@ -16,7 +15,7 @@ import (
 func BenchmarkRequireLogin(b *testing.B) {
 	fx := contracttest.NewBenchFixture(b)
 	mux := http.NewServeMux()
-	auth, err := httpauth.Setup(mux, httpapi.Config{Service: fx.Service})
+	auth, err := httpauth.Setup(mux, httpauth.Config{Service: fx.Service})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,8 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authadmin/authadmin/transport/contracttest"
-	"github.com/authadmin/authadmin/transport/httpapi"
+	"github.com/authadmin/authadmin/authtest"
 	"github.com/authadmin/authadmin/transport/httpauth"
 )
 
@@ -19,8 +18,10 @@ type otherKey struct{}
 // values and cancellation through from the request's context, and prints
 // without the claims.
 func TestRequireLoginContext(t *testing.T) {
-	fx := contracttest.NewBenchFixture(t)
-	auth, err := httpauth.New(httpapi.Config{Service: fx.Service})
+	const subject = "ann@example.com"
+	kit := authtest.New()
+	kit.User(subject)
+	auth, err := httpauth.New(kit.HTTPConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,21 +29,21 @@ func TestRequireLoginContext(t *testing.T) {
 	var seen context.Context
 	h := auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.Context() }))
 	req := httptest.NewRequestWithContext(parent, http.MethodGet, "/", nil)
-	req.Header.Set("Authorization", "Bearer "+fx.Token)
+	req.Header.Set("Authorization", "Bearer "+kit.Token(subject, nil))
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	if seen == nil {
 		t.Fatal("the handler did not run")
 	}
-	if claims, ok := httpauth.ClaimsFrom(seen); !ok || claims.Subject != fx.Subject {
+	if claims, ok := httpauth.ClaimsFrom(seen); !ok || claims.Subject != subject {
 		t.Fatalf("ClaimsFrom = %+v, %v", claims, ok)
 	}
-	if p, ok := httpauth.PrincipalFrom(context.WithoutCancel(context.WithValue(seen, otherKey{}, "shadow"))); !ok || p.Email() != fx.Subject {
+	if p, ok := httpauth.PrincipalFrom(context.WithoutCancel(context.WithValue(seen, otherKey{}, "shadow"))); !ok || p.Email() != subject {
 		t.Fatalf("PrincipalFrom through derived contexts = %v, %v", p.Email(), ok)
 	}
 	if v := seen.Value(otherKey{}); v != "other" {
 		t.Fatalf("a value of the request's context: %v", v)
 	}
-	if s := fmt.Sprint(seen); strings.Contains(s, fx.Subject) || !strings.HasSuffix(s, ".WithPrincipal") {
+	if s := fmt.Sprint(seen); strings.Contains(s, subject) || !strings.HasSuffix(s, ".WithPrincipal") {
 		t.Fatalf("the context prints as %q", s)
 	}
 	child, stop := context.WithCancel(seen)

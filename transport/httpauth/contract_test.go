@@ -4,10 +4,11 @@ import (
 	"testing"
 
 	"github.com/authadmin/authadmin/transport/contracttest"
+	"github.com/authadmin/authadmin/transport/httpauth/httpauthtest"
 )
 
 // TestContract runs the HTTP contract suite against the net/http
-// transport (contracttest.NetHTTP mounts it with httpauth.Setup).
+// transport.
 func TestContract(t *testing.T) {
-	contracttest.Run(t, "nethttp", contracttest.NetHTTP)
+	contracttest.Run(t, "nethttp", httpauthtest.Start)
 }

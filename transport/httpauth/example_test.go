@@ -1,44 +1,28 @@
 package httpauth_test
 
 import (
-	"context"
 	"fmt"
 	"log"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 
-	"github.com/authadmin/authadmin/adapters/bcrypthash"
-	"github.com/authadmin/authadmin/adapters/jwtcodec"
-	"github.com/authadmin/authadmin/adapters/memstore"
-	"github.com/authadmin/authadmin/transport/httpapi"
+	"github.com/authadmin/authadmin/authtest"
 	"github.com/authadmin/authadmin/transport/httpapi/openapi"
 	"github.com/authadmin/authadmin/transport/httpauth"
-	"github.com/authadmin/authadmin/usecase"
 )
 
 // Mount the auth routes on a mux and protect an application route. (The
-// example sends its requests in memory; a program serves mux with an
+// example takes its Service from the test kit and sends its requests in
+// memory; a program builds a persistent Service and serves mux with an
 // http.Server.)
 func Example() {
-	quiet := slog.New(slog.DiscardHandler)
-	hasher, _ := bcrypthash.New(bcrypthash.MinProductionCost)
-	tokens, _ := jwtcodec.New(jwtcodec.Config{Secret: []byte("BY7GRkDEexyYXw3XFVcckzQwVSSUhdgGPQHuIHtg")})
-	svc, err := usecase.New(usecase.Config{
-		Users: memstore.New(), Hasher: hasher, Tokens: tokens, Logger: quiet,
-		AdminEmail: "boss@example.com", AdminPassword: "a-long-admin-password",
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if _, err := svc.EnsureAdmin(context.Background()); err != nil {
-		log.Fatal(err)
-	}
+	kit := authtest.New()
+	kit.User("ann@example.com")
 
 	mux := http.NewServeMux()
-	auth, err := httpauth.Setup(mux, httpapi.Config{Service: svc, Logger: quiet})
+	auth, err := httpauth.Setup(mux, httpauth.Config{Service: kit.Service})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -53,7 +37,7 @@ func Example() {
 	fmt.Println(rec.Code, rec.Header().Get("WWW-Authenticate"))
 
 	// Log in with the OAuth2 password form, then call the route.
-	form := url.Values{"username": {"boss@example.com"}, "password": {"a-long-admin-password"}}
+	form := url.Values{"username": {"ann@example.com"}, "password": {authtest.Password}}
 	login := httptest.NewRequest("POST", "/auth/login", strings.NewReader(form.Encode()))
 	login.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	rec = httptest.NewRecorder()
@@ -67,22 +51,13 @@ func Example() {
 	fmt.Println(rec.Code, rec.Body.String())
 	// Output:
 	// 401 Bearer
-	// 200 orders of boss@example.com
+	// 200 orders of ann@example.com
 }
 
 // Take the OpenAPI document of the auth routes and add an application
 // route to it, for an application that serves a document of its own.
 func ExampleAuth_OpenAPI() {
-	hasher, _ := bcrypthash.New(bcrypthash.MinProductionCost)
-	tokens, _ := jwtcodec.New(jwtcodec.Config{Secret: []byte("BY7GRkDEexyYXw3XFVcckzQwVSSUhdgGPQHuIHtg")})
-	svc, err := usecase.New(usecase.Config{
-		Users: memstore.New(), Hasher: hasher, Tokens: tokens, Logger: slog.New(slog.DiscardHandler),
-		AdminEmail: "boss@example.com", AdminPassword: "a-long-admin-password",
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	auth, err := httpauth.Setup(http.NewServeMux(), httpapi.Config{Service: svc})
+	auth, err := httpauth.New(httpauth.Config{Service: authtest.New().Service})
 	if err != nil {
 		log.Fatal(err)
 	}

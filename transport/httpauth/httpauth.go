@@ -4,12 +4,16 @@
 // standard func(http.Handler) http.Handler shape.
 //
 //	mux := http.NewServeMux()
-//	auth, err := httpauth.Setup(mux, httpapi.Config{Service: svc})
+//	auth, err := httpauth.Setup(mux, httpauth.Config{Service: svc})
 //	mux.Handle("GET /orders", auth.RequireLogin(ordersHandler))
 //
 // Inside a protected handler, ClaimsFrom(r.Context()) returns the verified
 // token's claims (the original package's user.sub and
 // user.extra.get("company_id")).
+//
+// The package declares the types an application handles (Config, Claims,
+// Principal, Document) as aliases, so a net/http application imports no
+// other package of authadmin's transport layer.
 package httpauth
 
 import (
@@ -18,10 +22,7 @@ import (
 	"net/http"
 	"reflect"
 
-	"github.com/authadmin/authadmin/domain"
 	"github.com/authadmin/authadmin/transport/httpapi"
-	"github.com/authadmin/authadmin/transport/httpapi/openapi"
-	"github.com/authadmin/authadmin/usecase"
 )
 
 // Auth serves the auth routes and the middleware of one configuration.
@@ -29,18 +30,18 @@ type Auth struct {
 	api *httpapi.API
 }
 
-// New returns an Auth for cfg (see httpapi.Config).
-func New(cfg httpapi.Config) (*Auth, error) {
+// New returns an Auth for cfg, or an error if cfg is invalid.
+func New(cfg Config) (*Auth, error) {
 	api, err := httpapi.New(cfg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("httpauth: %w", err)
 	}
 	return &Auth{api: api}, nil
 }
 
 // Setup is New followed by Mount: the one call that adds authentication to
 // a mux.
-func Setup(mux *http.ServeMux, cfg httpapi.Config) (*Auth, error) {
+func Setup(mux *http.ServeMux, cfg Config) (*Auth, error) {
 	a, err := New(cfg)
 	if err != nil {
 		return nil, err
@@ -68,7 +69,7 @@ func (a *Auth) Mount(mux *http.ServeMux) {
 // OpenAPI returns a new OpenAPI 3.1 document of the auth routes (see
 // httpapi.API.OpenAPI), for an application that merges it into a document
 // of its own.
-func (a *Auth) OpenAPI() *openapi.Document { return a.api.OpenAPI() }
+func (a *Auth) OpenAPI() *Document { return a.api.OpenAPI() }
 
 // RequireLogin lets through requests with a valid bearer token, putting the
 // principal in the request's context (see ClaimsFrom), and answers others
@@ -105,7 +106,7 @@ type principalKey struct{}
 // *principalContext itself.
 type principalContext struct {
 	context.Context
-	principal usecase.Principal
+	principal Principal
 }
 
 // Value returns c for principalKey{} and asks the parent otherwise.
@@ -131,20 +132,20 @@ func contextName(ctx context.Context) string {
 }
 
 // PrincipalFrom returns the principal RequireLogin put in ctx.
-func PrincipalFrom(ctx context.Context) (usecase.Principal, bool) {
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	c, ok := ctx.Value(principalKey{}).(*principalContext)
 	if !ok {
-		return usecase.Principal{}, false
+		return Principal{}, false
 	}
 	return c.principal, true
 }
 
 // ClaimsFrom returns the claims of the token RequireLogin verified for this
 // request: Subject is the email, Extra the extra claims (company_id, ...).
-func ClaimsFrom(ctx context.Context) (domain.Claims, bool) {
+func ClaimsFrom(ctx context.Context) (Claims, bool) {
 	p, ok := PrincipalFrom(ctx)
 	if !ok {
-		return domain.Claims{}, false
+		return Claims{}, false
 	}
 	return p.Claims(), true
 }
@@ -154,7 +155,7 @@ func request(r *http.Request) httpapi.Request {
 	return httpapi.Request{
 		ContentType:   r.Header.Get("Content-Type"),
 		Authorization: r.Header.Get("Authorization"),
-		Query:         func(name string) string { return r.URL.Query().Get(name) },
+		RawQuery:      r.URL.RawQuery,
 		Body:          r.Body,
 		RemoteAddr:    r.RemoteAddr,
 		Header:        r.Header.Values,

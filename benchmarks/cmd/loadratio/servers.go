@@ -120,7 +120,7 @@ func newFixture(ctx context.Context, set serviceSettings, logger *slog.Logger) (
 	if err != nil {
 		return nil, fmt.Errorf("bcrypt hasher: %w", err)
 	}
-	tokens, err := jwtcodec.New(jwtcodec.Config{Secret: []byte(benchSecret), Algorithm: "HS256", Logger: logger})
+	tokens, err := jwtcodec.New([]byte(benchSecret), jwtcodec.WithAlgorithm("HS256"), jwtcodec.WithLogger(logger))
 	if err != nil {
 		return nil, fmt.Errorf("token codec: %w", err)
 	}

@@ -150,7 +150,7 @@ func parseWrk(out string) (wrkResult, error) {
 		case f[0] == "Requests/sec:" && len(f) == 2:
 			res.RequestsPerSec, err = strconv.ParseFloat(f[1], 64)
 			if err != nil {
-				err = fmt.Errorf("Requests/sec %q: %w", f[1], err)
+				err = fmt.Errorf("wrk's Requests/sec %q: %w", f[1], err)
 			}
 			haveRate = err == nil
 		case strings.HasPrefix(line, "Non-2xx or 3xx responses:"):

@@ -19,6 +19,7 @@ import (
 	"github.com/authadmin/authadmin/transport/echoauth/echoauthtest"
 	"github.com/authadmin/authadmin/transport/fiberauth/fiberauthtest"
 	"github.com/authadmin/authadmin/transport/httpapi"
+	"github.com/authadmin/authadmin/transport/httpauth/httpauthtest"
 )
 
 // TestContractMatchesOpenAPI runs the HTTP contract suite against the
@@ -39,7 +40,7 @@ func TestContractMatchesOpenAPI(t *testing.T) {
 		name  string
 		start contracttest.Start
 	}{
-		{"nethttp", contracttest.NetHTTP},
+		{"nethttp", httpauthtest.Start},
 		{"echo", echoauthtest.Start},
 		{"fiber", fiberauthtest.Start},
 	} {

@@ -35,7 +35,7 @@ func TestSwaggerUIIntegrity(t *testing.T) {
 	if pkg.Version != httpapi.SwaggerUIVersion {
 		skipBrowser(t, "swagger-ui-dist in %s is %s, not %s: cannot check the default page's integrity hashes", dir, pkg.Version, httpapi.SwaggerUIVersion)
 	}
-	cfg := exampleConfig(t).Auth
+	cfg := exampleConfig(t)
 	cfg.SwaggerUIAssets = "" // the default CDN
 	mux := http.NewServeMux()
 	if _, err := httpauth.Setup(mux, cfg); err != nil {

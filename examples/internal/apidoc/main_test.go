@@ -16,8 +16,10 @@ import (
 	"testing"
 
 	"github.com/authadmin/authadmin/adapters/memstore"
-	"github.com/authadmin/authadmin/examples/internal/config"
+	"github.com/authadmin/authadmin/authsetup"
+	"github.com/authadmin/authadmin/examples/internal/exampleapp"
 	"github.com/authadmin/authadmin/examples/internal/walktest"
+	"github.com/authadmin/authadmin/transport/httpapi"
 	"github.com/authadmin/authadmin/transport/httpauth"
 )
 
@@ -54,32 +56,30 @@ func exampleBinary(t *testing.T) string {
 	return binPath
 }
 
-// env returns a getenv reading from m.
-func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
-}
-
-// exampleConfig prepares the example servers' configuration (config.New, as
-// config.Load does, but on a memory store) with a low bcrypt cost.
-func exampleConfig(t *testing.T) *config.Server {
+// exampleConfig prepares the example servers' HTTP configuration as
+// exampleapp.Serve does (their settings from an environment, their routes
+// documented), on a memory store with a low bcrypt cost.
+func exampleConfig(t *testing.T) httpapi.Config {
 	t.Helper()
-	settings, err := config.Parse(env(map[string]string{config.EnvBcryptCost: "4"}))
+	settings, err := exampleapp.Settings(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := config.New(context.Background(), settings, memstore.New(), slog.New(slog.DiscardHandler))
+	settings.Users, settings.BcryptCost = memstore.New(), 4
+	settings.Logger = slog.New(slog.DiscardHandler)
+	app, err := authsetup.New(context.Background(), settings)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srv
+	return app.HTTPConfig()
 }
 
 // servedDocument returns the OpenAPI document as the example servers serve
 // it: GET /auth/openapi.json through httpauth on a test server.
-func servedDocument(t *testing.T, srv *config.Server) []byte {
+func servedDocument(t *testing.T, cfg httpapi.Config) []byte {
 	t.Helper()
 	mux := http.NewServeMux()
-	if _, err := httpauth.Setup(mux, srv.Auth); err != nil {
+	if _, err := httpauth.Setup(mux, cfg); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(mux)

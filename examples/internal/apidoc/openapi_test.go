@@ -19,7 +19,7 @@ import (
 	"github.com/authadmin/authadmin/transport/httpapi/openapi"
 )
 
-// appRoutes are the example servers' own routes, which config.DocumentAppRoutes
+// appRoutes are the example servers' own routes, which exampleapp.DocumentRoutes
 // adds to the document.
 var appRoutes = []string{"GET /orders", "GET /admin/stats", "GET /healthz"}
 
@@ -38,8 +38,8 @@ var appRoutes = []string{"GET /orders", "GET /admin/stats", "GET /healthz"}
 //     response the document declares, and serves the Swagger UI page.
 func TestOpenAPIDocumentValid(t *testing.T) {
 	ctx := context.Background()
-	srv := exampleConfig(t)
-	body := servedDocument(t, srv)
+	cfg := exampleConfig(t)
+	body := servedDocument(t, cfg)
 
 	v, err := newDocValidator(ctx, body)
 	if err != nil {
@@ -74,7 +74,7 @@ func TestOpenAPIDocumentValid(t *testing.T) {
 	}
 
 	// The document lists exactly the routes mounted, but its own.
-	api, err := httpapi.New(srv.Auth)
+	api, err := httpapi.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestOpenAPIDocumentValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(served, inProcess) {
-		t.Errorf("the nethttp program serves another document than config.New's configuration does")
+		t.Errorf("the nethttp program serves another document than exampleapp.Settings with authsetup.New gives")
 	}
 	if page := get(t, prog.URL+prefix+"/docs", "text/html"); !strings.Contains(string(page), "SwaggerUIBundle(") {
 		t.Errorf("GET %s/docs is not the Swagger UI page: %.300s", prefix, page)

@@ -18,12 +18,12 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
 	"github.com/authadmin/authadmin/adapters/bunstore"
-	"github.com/authadmin/authadmin/examples/internal/config"
+	"github.com/authadmin/authadmin/authsetup"
 	"github.com/authadmin/authadmin/internal/faultproxy"
-	"github.com/authadmin/authadmin/transport/contracttest"
 	"github.com/authadmin/authadmin/transport/echoauth/echoauthtest"
 	"github.com/authadmin/authadmin/transport/fiberauth/fiberauthtest"
 	"github.com/authadmin/authadmin/transport/httpapi"
+	"github.com/authadmin/authadmin/transport/httpauth/httpauthtest"
 )
 
 const (
@@ -45,7 +45,7 @@ func TestStuckConnection(t *testing.T) {
 		name  string
 		start func(*testing.T, httpapi.Config) string
 	}{
-		{"nethttp", contracttest.NetHTTP},
+		{"nethttp", httpauthtest.Start},
 		{"echo", echoauthtest.Start},
 		{"fiber", fiberauthtest.Start},
 	} {
@@ -65,22 +65,18 @@ func stuckConnection(t *testing.T, pgURL string, start func(*testing.T, httpapi.
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	settings, err := config.Parse(func(k string) string {
-		return map[string]string{
-			"AUTH_BCRYPT_COST":    "4",
-			"AUTH_SECRET_KEY":     rand.Text() + rand.Text(),
-			"AUTH_ADMIN_PASSWORD": adminPassword,
-			"AUTH_STORE_TIMEOUT":  storeTimeout.String(),
-		}[k]
+	app, err := authsetup.New(ctx, authsetup.Settings{
+		Users:         store,
+		BcryptCost:    4,
+		SecretKey:     []byte(rand.Text() + rand.Text()),
+		AdminPassword: adminPassword,
+		StoreTimeout:  storeTimeout,
+		Logger:        slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := config.New(ctx, settings, store, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := start(t, srv.Auth)
+	base := start(t, app.HTTPConfig())
 	c := &client{t: t, base: base, http: &http.Client{Timeout: 60 * time.Second}}
 
 	admin := c.token(c.login("admin@admin.com", adminPassword))

@@ -36,7 +36,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,29 +104,33 @@ func Run(t *testing.T, name, dir string, opts Options) {
 		return
 	}
 	// The approved user survived the shutdown.
-	ctx := context.Background()
-	store, err := bunstore.Open(ctx, "sqlite://"+dbPath)
-	if err != nil {
-		t.Fatalf("%s: reopening %s after shutdown: %v", name, dbPath, err)
-	}
-	defer store.Close()
-	u, err := store.FindByEmail(ctx, UserEmail)
-	if err != nil {
-		t.Fatalf("%s: %s not on disk after shutdown: %v", name, UserEmail, err)
-	}
+	u := StoredUser(t, name, dbPath, UserEmail)
 	if u.Status != domain.StatusApproved || u.IsAdmin {
 		t.Errorf("%s: %s on disk is status=%s is_admin=%v, want approved non-admin", name, UserEmail, u.Status, u.IsAdmin)
 	}
 	if u.TokenVersion < 1 {
 		t.Errorf("%s: %s on disk has token version %d; the password change did not raise it", name, UserEmail, u.TokenVersion)
 	}
-	admin, err := store.FindByEmail(ctx, DefaultAdmin)
-	if err != nil {
-		t.Fatalf("%s: admin not on disk: %v", name, err)
-	}
-	if admin.MustChangePassword {
+	if admin := StoredUser(t, name, dbPath, DefaultAdmin); admin.MustChangePassword {
 		t.Errorf("%s: admin on disk still must change password after changing it", name)
 	}
+}
+
+// StoredUser opens the SQLite file at dbPath (of a server that has
+// stopped) and returns the account of email; the test fails without it.
+func StoredUser(t *testing.T, name, dbPath, email string) domain.User {
+	t.Helper()
+	ctx := context.Background()
+	store, err := bunstore.Open(ctx, "sqlite://"+dbPath)
+	if err != nil {
+		t.Fatalf("%s: reopening %s after shutdown: %v", name, dbPath, err)
+	}
+	defer store.Close()
+	u, err := store.FindByEmail(ctx, email)
+	if err != nil {
+		t.Fatalf("%s: %s not on disk after shutdown: %v", name, email, err)
+	}
+	return u
 }
 
 // serverEnv is the environment of a server under test, on a SQLite file at
@@ -146,8 +149,19 @@ func serverEnv(opts Options, dbPath string) map[string]string {
 
 // StartupFailure runs bin with env (which must make start-up fail) and
 // expects it to exit with status 1 within a few seconds, having logged an
-// error that contains want.
+// error (level=ERROR) that contains want.
 func StartupFailure(t *testing.T, name, bin string, env map[string]string, want string) {
+	t.Helper()
+	out := FailedStart(t, name, bin, env)
+	if !strings.Contains(out, "level=ERROR") || !strings.Contains(out, want) {
+		t.Errorf("%s: start with %v: output lacks an error mentioning %q:\n%s", name, env, want, out)
+	}
+}
+
+// FailedStart runs bin with env (which must make start-up fail), expects
+// it to exit with status 1 within a few seconds without having logged
+// "listening on", and returns its output.
+func FailedStart(t *testing.T, name, bin string, env map[string]string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
@@ -162,12 +176,10 @@ func StartupFailure(t *testing.T, name, bin string, env map[string]string, want 
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("%s: start with %v: %v, want exit status 1; output:\n%s", name, env, err, out)
 	}
-	if !bytes.Contains(out, []byte("level=ERROR")) || !bytes.Contains(out, []byte(want)) {
-		t.Errorf("%s: start with %v: output lacks an error mentioning %q:\n%s", name, env, want, out)
-	}
 	if bytes.Contains(out, []byte("listening on")) {
 		t.Errorf("%s: start with %v: logged %q although start-up failed:\n%s", name, env, "listening on", out)
 	}
+	return string(out)
 }
 
 // Build compiles the package in dir into outDir and returns the binary's
@@ -177,7 +189,7 @@ func Build(t *testing.T, name, dir, outDir string) string {
 	bin := filepath.Join(outDir, "server")
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool(), "build", "-o", bin, ".")
+	cmd := exec.CommandContext(ctx, goTool(t), "build", "-o", bin, ".")
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: go build in %s: %v\n%s", name, dir, err, out)
@@ -185,17 +197,14 @@ func Build(t *testing.T, name, dir, outDir string) string {
 	return bin
 }
 
-// goTool returns the go command of the toolchain running the test.
-func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
+// goTool returns the go command on PATH, the one that runs the tests.
+func goTool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("building an example needs the go command: %v", err)
 	}
-	return "go"
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
+	return p
 }
 
 // Server is a running example program.
@@ -339,31 +348,71 @@ func (b *syncBuffer) String() string {
 // fresh database whose admin still has the default password.
 func Walk(t *testing.T, name, base string) {
 	t.Helper()
-	c := &client{t: t, name: name, base: base, http: &http.Client{Timeout: 10 * time.Second}}
+	c := NewClient(t, name, base)
 
 	// The public and protected application routes, before anything else.
-	c.expect("GET /healthz", c.do("GET", "/healthz", "", nil), http.StatusOK, `"status":"ok"`)
-	c.expect("GET /orders without a token", c.do("GET", "/orders", "", nil), http.StatusUnauthorized, "")
+	c.Expect("GET /healthz", c.Do("GET", "/healthz", "", nil), http.StatusOK, `"status":"ok"`)
+	c.Expect("GET /orders without a token", c.Do("GET", "/orders", "", nil), http.StatusUnauthorized, "")
 	c.docs()
 
-	// 1. The admin logs in with the default credentials; admin operations
-	// are refused until the default password is changed.
-	defaultTok := c.login("step 1: admin login with the default password", DefaultAdmin, DefaultPassword, http.StatusOK)
-	c.expect("step 1: GET /auth/pending before the password change",
-		c.do("GET", "/auth/pending", defaultTok, nil), http.StatusForbidden, "")
-	c.expect("step 1: admin changes the default password",
-		c.do("POST", "/auth/change-password", defaultTok, jsonBody(map[string]string{
+	// 1. The admin logs in with the default password, changes it, logs in
+	// again and may then act as an admin.
+	adminTok := c.AdminSetup()
+	c.Expect("step 1: GET /admin/stats as admin", c.Do("GET", "/admin/stats", adminTok, nil), http.StatusOK, "")
+	// 2 to 4. A user registers and the admin approves the account.
+	c.RegisterAndApprove(adminTok)
+
+	// 5. The approved user logs in and uses the application.
+	userTok := c.Login("step 5: user login", UserEmail, UserPassword, http.StatusOK)
+	c.Expect("step 5: GET /orders as the user", c.Do("GET", "/orders", userTok, nil), http.StatusOK, UserEmail)
+	c.Expect("step 5: GET /admin/stats as the user", c.Do("GET", "/admin/stats", userTok, nil), http.StatusForbidden, "")
+	c.Expect("step 5: GET /auth/me as the user", c.Do("GET", "/auth/me", userTok, nil), http.StatusOK, `"sub":"`+UserEmail+`"`)
+	c.Expect("step 5: POST /auth/approve as the user",
+		c.Do("POST", "/auth/approve", userTok, JSONBody(map[string]string{"email": UserEmail})), http.StatusForbidden, "")
+
+	// 6. The user changes password; the old token stops working at once.
+	c.Expect("step 6: user changes password",
+		c.Do("POST", "/auth/change-password", userTok, JSONBody(map[string]string{
+			"current_password": UserPassword, "new_password": UserNewPassword,
+		})), http.StatusNoContent, "")
+	resp := c.Do("GET", "/orders", userTok, nil)
+	c.Expect("step 6: GET /orders with the pre-change token", resp, http.StatusUnauthorized, "")
+	if got := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
+		t.Errorf("%s: step 6: 401 has WWW-Authenticate %q, want Bearer ...", name, got)
+	}
+	c.Expect("step 6: GET /auth/me with the pre-change token", c.Do("GET", "/auth/me", userTok, nil), http.StatusUnauthorized, "")
+	c.Login("step 6: login with the old password", UserEmail, UserPassword, http.StatusUnauthorized)
+	newTok := c.Login("step 6: login with the new password", UserEmail, UserNewPassword, http.StatusOK)
+	c.Expect("step 6: GET /orders with the new token", c.Do("GET", "/orders", newTok, nil), http.StatusOK, UserEmail)
+}
+
+// AdminSetup is step 1 of the walk: the admin logs in with the default
+// credentials, is refused admin operations until the default password is
+// changed, changes it (to AdminNewPassword) and logs in again. It returns
+// the new token. It needs a fresh database.
+func (c *Client) AdminSetup() string {
+	c.t.Helper()
+	defaultTok := c.Login("step 1: admin login with the default password", DefaultAdmin, DefaultPassword, http.StatusOK)
+	c.Expect("step 1: GET /auth/pending before the password change",
+		c.Do("GET", "/auth/pending", defaultTok, nil), http.StatusForbidden, "")
+	c.Expect("step 1: admin changes the default password",
+		c.Do("POST", "/auth/change-password", defaultTok, JSONBody(map[string]string{
 			"current_password": DefaultPassword, "new_password": AdminNewPassword,
 		})), http.StatusNoContent, "")
-	c.expect("step 1: the pre-change admin token", c.do("GET", "/auth/me", defaultTok, nil), http.StatusUnauthorized, "")
-	adminTok := c.login("step 1: admin login with the new password", DefaultAdmin, AdminNewPassword, http.StatusOK)
-	c.expect("step 1: GET /admin/stats as admin", c.do("GET", "/admin/stats", adminTok, nil), http.StatusOK, "")
+	c.Expect("step 1: the pre-change admin token", c.Do("GET", "/auth/me", defaultTok, nil), http.StatusUnauthorized, "")
+	return c.Login("step 1: admin login with the new password", DefaultAdmin, AdminNewPassword, http.StatusOK)
+}
 
-	// 2. A user registers; the account is pending.
-	resp := c.do("POST", "/auth/register", "", jsonBody(map[string]string{
+// RegisterAndApprove is steps 2 to 4 of the walk: UserEmail registers
+// (typed in mixed case) and may not log in while pending, the admin
+// (adminTok) sees the account pending and approves it.
+func (c *Client) RegisterAndApprove(adminTok string) {
+	c.t.Helper()
+	// 2. The account is pending.
+	resp := c.Do("POST", "/auth/register", "", JSONBody(map[string]string{
 		"email": userEmailAsTyped, "password": UserPassword,
 	}))
-	c.expect("step 2: register", resp, http.StatusCreated, "")
+	c.Expect("step 2: register", resp, http.StatusCreated, "")
 	var reg struct {
 		Email   string `json:"email"`
 		Status  string `json:"status"`
@@ -371,60 +420,37 @@ func Walk(t *testing.T, name, base string) {
 	}
 	c.decode("step 2: register", resp, &reg)
 	if reg.Email != UserEmail || reg.Status != "pending" || reg.IsAdmin {
-		t.Fatalf("%s: step 2: register returned %+v, want %s pending non-admin", name, reg, UserEmail)
+		c.t.Fatalf("%s: step 2: register returned %+v, want %s pending non-admin", c.name, reg, UserEmail)
 	}
-	c.login("step 2: login while pending", UserEmail, UserPassword, http.StatusForbidden)
+	c.Login("step 2: login while pending", UserEmail, UserPassword, http.StatusForbidden)
 
 	// 3. The admin lists the pending users and sees the new one.
-	resp = c.do("GET", "/auth/pending", adminTok, nil)
-	c.expect("step 3: GET /auth/pending", resp, http.StatusOK, "")
+	resp = c.Do("GET", "/auth/pending", adminTok, nil)
+	c.Expect("step 3: GET /auth/pending", resp, http.StatusOK, "")
 	var pending []struct {
 		Email  string `json:"email"`
 		Status string `json:"status"`
 	}
 	c.decode("step 3: GET /auth/pending", resp, &pending)
 	if len(pending) != 1 || pending[0].Email != UserEmail || pending[0].Status != "pending" {
-		t.Fatalf("%s: step 3: pending = %+v, want just %s", name, pending, UserEmail)
+		c.t.Fatalf("%s: step 3: pending = %+v, want just %s", c.name, pending, UserEmail)
 	}
 
 	// 4. The admin approves the user.
-	resp = c.do("POST", "/auth/approve", adminTok, jsonBody(map[string]string{"email": UserEmail}))
-	c.expect("step 4: approve", resp, http.StatusOK, `"status":"approved"`)
-	c.expect("step 4: pending after approval", c.do("GET", "/auth/pending", adminTok, nil), http.StatusOK, "[]")
-
-	// 5. The approved user logs in and uses the application.
-	userTok := c.login("step 5: user login", UserEmail, UserPassword, http.StatusOK)
-	c.expect("step 5: GET /orders as the user", c.do("GET", "/orders", userTok, nil), http.StatusOK, UserEmail)
-	c.expect("step 5: GET /admin/stats as the user", c.do("GET", "/admin/stats", userTok, nil), http.StatusForbidden, "")
-	c.expect("step 5: GET /auth/me as the user", c.do("GET", "/auth/me", userTok, nil), http.StatusOK, `"sub":"`+UserEmail+`"`)
-	c.expect("step 5: POST /auth/approve as the user",
-		c.do("POST", "/auth/approve", userTok, jsonBody(map[string]string{"email": UserEmail})), http.StatusForbidden, "")
-
-	// 6. The user changes password; the old token stops working at once.
-	c.expect("step 6: user changes password",
-		c.do("POST", "/auth/change-password", userTok, jsonBody(map[string]string{
-			"current_password": UserPassword, "new_password": UserNewPassword,
-		})), http.StatusNoContent, "")
-	resp = c.do("GET", "/orders", userTok, nil)
-	c.expect("step 6: GET /orders with the pre-change token", resp, http.StatusUnauthorized, "")
-	if got := resp.header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
-		t.Errorf("%s: step 6: 401 has WWW-Authenticate %q, want Bearer ...", name, got)
-	}
-	c.expect("step 6: GET /auth/me with the pre-change token", c.do("GET", "/auth/me", userTok, nil), http.StatusUnauthorized, "")
-	c.login("step 6: login with the old password", UserEmail, UserPassword, http.StatusUnauthorized)
-	newTok := c.login("step 6: login with the new password", UserEmail, UserNewPassword, http.StatusOK)
-	c.expect("step 6: GET /orders with the new token", c.do("GET", "/orders", newTok, nil), http.StatusOK, UserEmail)
+	resp = c.Do("POST", "/auth/approve", adminTok, JSONBody(map[string]string{"email": UserEmail}))
+	c.Expect("step 4: approve", resp, http.StatusOK, `"status":"approved"`)
+	c.Expect("step 4: pending after approval", c.Do("GET", "/auth/pending", adminTok, nil), http.StatusOK, "[]")
 }
 
 // docs checks the documentation every example serves: the Swagger UI page,
 // and an OpenAPI document whose every operation the server routes (no 404
 // or 405), the application's routes included.
-func (c *client) docs() {
+func (c *Client) docs() {
 	c.t.Helper()
-	page := c.do("GET", "/auth/docs", "", nil)
-	c.expect("GET /auth/docs", page, http.StatusOK, "swagger-ui-bundle.js")
-	spec := c.do("GET", "/auth/openapi.json", "", nil)
-	c.expect("GET /auth/openapi.json", spec, http.StatusOK, `"openapi":"3.1.0"`)
+	page := c.Do("GET", "/auth/docs", "", nil)
+	c.Expect("GET /auth/docs", page, http.StatusOK, "swagger-ui-bundle.js")
+	spec := c.Do("GET", "/auth/openapi.json", "", nil)
+	c.Expect("GET /auth/openapi.json", spec, http.StatusOK, `"openapi":"3.1.0"`)
 	var doc struct {
 		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}
@@ -436,9 +462,9 @@ func (c *client) docs() {
 	}
 	for path, item := range doc.Paths {
 		for method := range item {
-			resp := c.do(strings.ToUpper(method), path, "", nil)
-			if resp.status == http.StatusNotFound || resp.status == http.StatusMethodNotAllowed {
-				c.t.Errorf("%s: %s %s is documented but not routed (%d)", c.name, strings.ToUpper(method), path, resp.status)
+			resp := c.Do(strings.ToUpper(method), path, "", nil)
+			if resp.Status == http.StatusNotFound || resp.Status == http.StatusMethodNotAllowed {
+				c.t.Errorf("%s: %s %s is documented but not routed (%d)", c.name, strings.ToUpper(method), path, resp.Status)
 			}
 		}
 	}
@@ -488,33 +514,46 @@ func connectionCut(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-type client struct {
+// Client calls an example server over HTTP for a test: every method fails
+// the test on a transport error or an unexpected answer.
+type Client struct {
 	t    *testing.T
 	name string
 	base string
 	http *http.Client
 }
 
-type response struct {
-	status int
-	header http.Header
-	body   []byte
+// NewClient returns a Client for the server at base; name labels its
+// failure messages.
+func NewClient(t *testing.T, name, base string) *Client {
+	return &Client{t: t, name: name, base: base, http: &http.Client{Timeout: 10 * time.Second}}
 }
 
-type body struct {
+// Response is an answer read in full.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Body is a request body and its media type.
+type Body struct {
 	contentType string
 	data        []byte
 }
 
-func jsonBody(v any) *body {
+// JSONBody returns v as a JSON request body.
+func JSONBody(v any) *Body {
 	data, err := json.Marshal(v)
 	if err != nil {
 		panic(err) // fixed test values
 	}
-	return &body{"application/json", data}
+	return &Body{"application/json", data}
 }
 
-func (c *client) do(method, path, token string, b *body) response {
+// Do sends method path with b (nil: no body) and, unless token is empty,
+// the token as a bearer credential.
+func (c *Client) Do(method, path, token string, b *Body) Response {
 	c.t.Helper()
 	var r io.Reader
 	if b != nil {
@@ -539,34 +578,35 @@ func (c *client) do(method, path, token string, b *body) response {
 	if err != nil {
 		c.t.Fatalf("%s: %s %s: reading the body: %v", c.name, method, path, err)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: data}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
 }
 
-// expect fails the test unless resp has the status and its body contains
+// Expect fails the test unless resp has the status and its body contains
 // want.
-func (c *client) expect(what string, resp response, status int, want string) {
+func (c *Client) Expect(what string, resp Response, status int, want string) {
 	c.t.Helper()
-	if resp.status != status {
-		c.t.Fatalf("%s: %s: status %d, want %d; body: %s", c.name, what, resp.status, status, resp.body)
+	if resp.Status != status {
+		c.t.Fatalf("%s: %s: status %d, want %d; body: %s", c.name, what, resp.Status, status, resp.Body)
 	}
-	if want != "" && !bytes.Contains(resp.body, []byte(want)) {
-		c.t.Fatalf("%s: %s: body %s does not contain %s", c.name, what, resp.body, want)
+	if want != "" && !bytes.Contains(resp.Body, []byte(want)) {
+		c.t.Fatalf("%s: %s: body %s does not contain %s", c.name, what, resp.Body, want)
 	}
 }
 
-func (c *client) decode(what string, resp response, v any) {
+func (c *Client) decode(what string, resp Response, v any) {
 	c.t.Helper()
-	if err := json.Unmarshal(resp.body, v); err != nil {
-		c.t.Fatalf("%s: %s: body %s: %v", c.name, what, resp.body, err)
+	if err := json.Unmarshal(resp.Body, v); err != nil {
+		c.t.Fatalf("%s: %s: body %s: %v", c.name, what, resp.Body, err)
 	}
 }
 
-// login posts the OAuth2 password form and, on 200, returns the token.
-func (c *client) login(what, email, password string, status int) string {
+// Login posts the OAuth2 password form, expects status and, on 200,
+// returns the token.
+func (c *Client) Login(what, email, password string, status int) string {
 	c.t.Helper()
 	form := url.Values{"username": {email}, "password": {password}, "grant_type": {"password"}}
-	resp := c.do("POST", "/auth/login", "", &body{"application/x-www-form-urlencoded", []byte(form.Encode())})
-	c.expect(what, resp, status, "")
+	resp := c.Do("POST", "/auth/login", "", &Body{"application/x-www-form-urlencoded", []byte(form.Encode())})
+	c.Expect(what, resp, status, "")
 	if status != http.StatusOK {
 		return ""
 	}
@@ -576,7 +616,7 @@ func (c *client) login(what, email, password string, status int) string {
 	}
 	c.decode(what, resp, &tok)
 	if tok.AccessToken == "" || tok.TokenType != "bearer" {
-		c.t.Fatalf("%s: %s: token response %s", c.name, what, resp.body)
+		c.t.Fatalf("%s: %s: token response %s", c.name, what, resp.Body)
 	}
 	return tok.AccessToken
 }
@@ -587,7 +627,7 @@ const (
 	cutOffGrace = 1 * time.Second
 	drainGrace  = 5 * time.Second
 	// exitSlack is how long after the grace period the program may take to
-	// exit (the servers wait up to config.CutOffWait, 5 s, for handlers).
+	// exit (the servers wait up to authsetup.CutOffWait, 5 s, for handlers).
 	exitSlack = 6 * time.Second
 )
 

@@ -149,20 +149,6 @@ func (d *Document) AddOperation(method, path string, op *Operation) {
 	}
 }
 
-// SetTokenURL sets the token URL of the OAuth2 password flow, the login
-// route Swagger UI's Authorize dialog posts to. The document names it
-// <prefix>/login; an application that mounts the auth routes under a
-// framework group sets the full path ("/api/auth/login"), as it sets
-// Servers for the operations.
-func (d *Document) SetTokenURL(url string) {
-	scheme := d.Components.SecuritySchemes[SecurityScheme]
-	flows, _ := scheme["flows"].(map[string]any)
-	password, _ := flows["password"].(map[string]any)
-	if password != nil {
-		password["tokenUrl"] = url
-	}
-}
-
 // Operation returns the operation of method on path, or nil.
 func (d *Document) Operation(method, path string) *Operation {
 	item := d.Paths[path]

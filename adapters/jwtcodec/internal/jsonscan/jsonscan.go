@@ -1,4 +1,16 @@
-package jwtcodec
+// Package jsonscan reads JSON texts in place, for the token decoder of
+// package jwtcodec. It accepts exactly the texts encoding/json accepts (its
+// grammar and its nesting limit, MaxDepth) and reads strings as
+// encoding/json does: escapes decoded, invalid UTF-8 and lone surrogates
+// replaced by U+FFFD. ParseValue builds the values encoding/json builds
+// when decoding into an interface with UseNumber; the other functions
+// check or locate values without allocating.
+//
+// The functions take a text b and an index i into it, and return the index
+// just past what they read, with ok false for a malformed text. Given any
+// text and a non-negative index, they never panic: every index is checked
+// against len(b).
+package jsonscan
 
 import (
 	"encoding/json"
@@ -8,20 +20,13 @@ import (
 	"unicode/utf8"
 )
 
-// This file is a small JSON reader for the two JSON texts of a token. It
-// accepts exactly what encoding/json accepts (its scanner's grammar and
-// nesting limit) and reads strings as encoding/json does (escapes, invalid
-// UTF-8 and lone surrogates coerced to U+FFFD), so that Decode refuses and
-// returns what it did when golang-jwt parsed tokens with encoding/json. It
-// never panics: every index is checked against the input's length.
-
-// maxDepth is encoding/json's nesting limit: it refuses a text with more
+// MaxDepth is encoding/json's nesting limit: it refuses a text with more
 // than this many objects and arrays open at once.
-const maxDepth = 10000
+const MaxDepth = 10000
 
-// skipSpace returns the index of the first byte at or after i that is not
+// SkipSpace returns the index of the first byte at or after i that is not
 // JSON white space.
-func skipSpace(b []byte, i int) int {
+func SkipSpace(b []byte, i int) int {
 	for i < len(b) {
 		switch b[i] {
 		case ' ', '\t', '\n', '\r':
@@ -33,11 +38,11 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// scanString scans the string literal whose opening quote is b[i] and
+// String scans the string literal whose opening quote is b[i] and
 // returns the index just past its closing quote. plain reports that the
 // literal has no escape and no byte outside ASCII, so that the bytes between
 // the quotes are its value. ok is false for a malformed literal.
-func scanString(b []byte, i int) (end int, plain, ok bool) {
+func String(b []byte, i int) (end int, plain, ok bool) {
 	plain = true
 	for i++; i < len(b); i++ {
 		switch c := b[i]; {
@@ -73,23 +78,22 @@ func scanString(b []byte, i int) (end int, plain, ok bool) {
 	return 0, false, false
 }
 
-// stringValue returns the value of the well-formed string literal
-// b[start:end] that scanString reported plain or not. A plain value is a
-// slice of b; others may be too.
-func stringValue(b []byte, start, end int, plain bool) []byte {
+// StringValue returns the value of the string literal b[start:end], which
+// String accepted and reported plain or not. A plain value is a slice of b;
+// others may be too.
+func StringValue(b []byte, start, end int, plain bool) []byte {
 	s := b[start+1 : end-1]
 	if plain {
 		return s
 	}
-	return unquote(s)
+	return Unquote(s)
 }
 
-// unquote returns the value of the contents s of a string literal that
-// scanString accepted. It is encoding/json's unquoteBytes without the
-// checks scanString has made: escapes are decoded, invalid UTF-8 and
-// unpaired surrogates become U+FFFD. It returns s itself when nothing needs
-// changing.
-func unquote(s []byte) []byte {
+// Unquote returns the value of s, the text between the quotes of a string
+// literal String accepted, as encoding/json reads it: escapes are decoded,
+// invalid UTF-8 and unpaired surrogates become U+FFFD. It returns s itself
+// when nothing needs changing, and a new slice otherwise.
+func Unquote(s []byte) []byte {
 	r := 0
 	for r < len(s) {
 		c := s[r]
@@ -129,7 +133,7 @@ func unquote(s []byte) []byte {
 				b = append(b, '\t')
 			case 'u':
 				rr := getu4(s[r-1:])
-				if rr < 0 { // not reached: scanString checked the escape
+				if rr < 0 { // not reached: String checked the escape
 					b = utf8.AppendRune(b, unicode.ReplacementChar)
 					r++
 					continue
@@ -186,15 +190,17 @@ func getu4(s []byte) rune {
 	return r
 }
 
+// isHex reports whether c is a hexadecimal digit.
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
+// isDigit reports whether c is a decimal digit.
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// scanNumber scans the number literal starting at b[i] and returns the index
-// just past it.
-func scanNumber(b []byte, i int) (end int, ok bool) {
+// Number scans the number literal starting at b[i] and returns the index
+// just past it. Its value may not fit a float64; see SkipValue.
+func Number(b []byte, i int) (end int, ok bool) {
 	if i < len(b) && b[i] == '-' {
 		i++
 	}
@@ -231,19 +237,19 @@ func scanNumber(b []byte, i int) (end int, ok bool) {
 	return i, true
 }
 
-// scanLiteral returns the index just past lit if b holds it at i.
-func scanLiteral(b []byte, i int, lit string) (end int, ok bool) {
+// Literal returns the index just past lit if b holds it at i.
+func Literal(b []byte, i int, lit string) (end int, ok bool) {
 	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
 		return 0, false
 	}
 	return i + len(lit), true
 }
 
-// skipValue checks the JSON value starting at b[i], inside depth open
+// SkipValue checks the JSON value starting at b[i], inside depth open
 // objects and arrays, and returns the index just past it. With floats, a
-// number that does not fit a float64 is an error, as it is for
-// encoding/json decoding into an interface without UseNumber.
-func skipValue(b []byte, i, depth int, floats bool) (end int, ok bool) {
+// number that does not fit a float64 is refused, as encoding/json refuses
+// it when decoding into an interface without UseNumber.
+func SkipValue(b []byte, i, depth int, floats bool) (end int, ok bool) {
 	if i >= len(b) {
 		return 0, false
 	}
@@ -253,16 +259,16 @@ func skipValue(b []byte, i, depth int, floats bool) (end int, ok bool) {
 	case '[':
 		return skipArray(b, i, depth+1, floats)
 	case '"':
-		end, _, ok = scanString(b, i)
+		end, _, ok = String(b, i)
 		return end, ok
 	case 't':
-		return scanLiteral(b, i, "true")
+		return Literal(b, i, "true")
 	case 'f':
-		return scanLiteral(b, i, "false")
+		return Literal(b, i, "false")
 	case 'n':
-		return scanLiteral(b, i, "null")
+		return Literal(b, i, "null")
 	default:
-		end, ok = scanNumber(b, i)
+		end, ok = Number(b, i)
 		if ok && floats {
 			_, err := strconv.ParseFloat(string(b[i:end]), 64)
 			ok = err == nil
@@ -274,10 +280,10 @@ func skipValue(b []byte, i, depth int, floats bool) (end int, ok bool) {
 // skipObject checks the object whose '{' is b[i], depth being its own
 // nesting level, and returns the index just past its '}'.
 func skipObject(b []byte, i, depth int, floats bool) (end int, ok bool) {
-	if depth > maxDepth {
+	if depth > MaxDepth {
 		return 0, false
 	}
-	i = skipSpace(b, i+1)
+	i = SkipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return i + 1, true
 	}
@@ -285,17 +291,17 @@ func skipObject(b []byte, i, depth int, floats bool) (end int, ok bool) {
 		if i >= len(b) || b[i] != '"' {
 			return 0, false
 		}
-		if i, _, ok = scanString(b, i); !ok {
+		if i, _, ok = String(b, i); !ok {
 			return 0, false
 		}
-		i = skipSpace(b, i)
+		i = SkipSpace(b, i)
 		if i >= len(b) || b[i] != ':' {
 			return 0, false
 		}
-		if i, ok = skipValue(b, skipSpace(b, i+1), depth, floats); !ok {
+		if i, ok = SkipValue(b, SkipSpace(b, i+1), depth, floats); !ok {
 			return 0, false
 		}
-		if i, ok = nextMember(b, i, '}'); !ok || b[i-1] == '}' {
+		if i, ok = NextMember(b, i, '}'); !ok || b[i-1] == '}' {
 			return i, ok
 		}
 	}
@@ -304,47 +310,47 @@ func skipObject(b []byte, i, depth int, floats bool) (end int, ok bool) {
 // skipArray checks the array whose '[' is b[i], depth being its own
 // nesting level, and returns the index just past its ']'.
 func skipArray(b []byte, i, depth int, floats bool) (end int, ok bool) {
-	if depth > maxDepth {
+	if depth > MaxDepth {
 		return 0, false
 	}
-	i = skipSpace(b, i+1)
+	i = SkipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return i + 1, true
 	}
 	for {
-		if i, ok = skipValue(b, i, depth, floats); !ok {
+		if i, ok = SkipValue(b, i, depth, floats); !ok {
 			return 0, false
 		}
-		if i, ok = nextMember(b, i, ']'); !ok || b[i-1] == ']' {
+		if i, ok = NextMember(b, i, ']'); !ok || b[i-1] == ']' {
 			return i, ok
 		}
 	}
 }
 
-// nextMember reads what follows a member of an object or array ending at
-// b[i]: white space, then either a comma (the index returned is that of
-// the next member, after white space) or the closing byte (the index
-// returned is just past it, so b[end-1] is closing).
-func nextMember(b []byte, i int, closing byte) (end int, ok bool) {
-	i = skipSpace(b, i)
+// NextMember reads what follows a member of an object or array ending at
+// b[i]: white space, then either a comma, after which the index returned is
+// that of the next member (past white space), or the closing byte, after
+// which it is just past it, so that b[end-1] == closing. After a comma the
+// caller must check that a member starts at end: a trailing comma leaves
+// the closing byte there.
+func NextMember(b []byte, i int, closing byte) (end int, ok bool) {
+	i = SkipSpace(b, i)
 	switch {
 	case i >= len(b):
 		return 0, false
 	case b[i] == closing:
 		return i + 1, true
 	case b[i] == ',':
-		// The caller refuses what cannot start a member, including
-		// the closing byte after a trailing comma.
-		return skipSpace(b, i+1), true
+		return SkipSpace(b, i+1), true
 	default:
 		return 0, false
 	}
 }
 
-// parseValue reads the JSON value starting at b[i], inside depth open
+// ParseValue reads the JSON value starting at b[i], inside depth open
 // objects and arrays, as encoding/json decodes into an interface with
 // UseNumber: map[string]any, []any, string, json.Number, bool or nil.
-func parseValue(b []byte, i, depth int) (v any, end int, ok bool) {
+func ParseValue(b []byte, i, depth int) (v any, end int, ok bool) {
 	if i >= len(b) {
 		return nil, 0, false
 	}
@@ -354,36 +360,36 @@ func parseValue(b []byte, i, depth int) (v any, end int, ok bool) {
 	case '[':
 		return parseArray(b, i, depth+1)
 	case '"':
-		end, plain, ok := scanString(b, i)
+		end, plain, ok := String(b, i)
 		if !ok {
 			return nil, 0, false
 		}
-		return string(stringValue(b, i, end, plain)), end, true
+		return string(StringValue(b, i, end, plain)), end, true
 	case 't':
-		end, ok = scanLiteral(b, i, "true")
+		end, ok = Literal(b, i, "true")
 		return true, end, ok
 	case 'f':
-		end, ok = scanLiteral(b, i, "false")
+		end, ok = Literal(b, i, "false")
 		return false, end, ok
 	case 'n':
-		end, ok = scanLiteral(b, i, "null")
+		end, ok = Literal(b, i, "null")
 		return nil, end, ok
 	default:
-		if end, ok = scanNumber(b, i); !ok {
+		if end, ok = Number(b, i); !ok {
 			return nil, 0, false
 		}
 		return json.Number(b[i:end]), end, true
 	}
 }
 
-// parseObject is parseValue for an object; depth is its own nesting level.
+// parseObject is ParseValue for an object; depth is its own nesting level.
 // A repeated name keeps its last value, as with encoding/json.
 func parseObject(b []byte, i, depth int) (v any, end int, ok bool) {
-	if depth > maxDepth {
+	if depth > MaxDepth {
 		return nil, 0, false
 	}
 	m := make(map[string]any)
-	i = skipSpace(b, i+1)
+	i = SkipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return m, i + 1, true
 	}
@@ -393,43 +399,43 @@ func parseObject(b []byte, i, depth int) (v any, end int, ok bool) {
 		}
 		start := i
 		var plain bool
-		if i, plain, ok = scanString(b, i); !ok {
+		if i, plain, ok = String(b, i); !ok {
 			return nil, 0, false
 		}
-		key := string(stringValue(b, start, i, plain))
-		i = skipSpace(b, i)
+		key := string(StringValue(b, start, i, plain))
+		i = SkipSpace(b, i)
 		if i >= len(b) || b[i] != ':' {
 			return nil, 0, false
 		}
 		var e any
-		if e, i, ok = parseValue(b, skipSpace(b, i+1), depth); !ok {
+		if e, i, ok = ParseValue(b, SkipSpace(b, i+1), depth); !ok {
 			return nil, 0, false
 		}
 		m[key] = e
-		if i, ok = nextMember(b, i, '}'); !ok || b[i-1] == '}' {
+		if i, ok = NextMember(b, i, '}'); !ok || b[i-1] == '}' {
 			return m, i, ok
 		}
 	}
 }
 
-// parseArray is parseValue for an array; depth is its own nesting level.
+// parseArray is ParseValue for an array; depth is its own nesting level.
 // An empty array is an empty, non-nil slice, as with encoding/json.
 func parseArray(b []byte, i, depth int) (v any, end int, ok bool) {
-	if depth > maxDepth {
+	if depth > MaxDepth {
 		return nil, 0, false
 	}
 	s := make([]any, 0)
-	i = skipSpace(b, i+1)
+	i = SkipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return s, i + 1, true
 	}
 	for {
 		var e any
-		if e, i, ok = parseValue(b, i, depth); !ok {
+		if e, i, ok = ParseValue(b, i, depth); !ok {
 			return nil, 0, false
 		}
 		s = append(s, e)
-		if i, ok = nextMember(b, i, ']'); !ok || b[i-1] == ']' {
+		if i, ok = NextMember(b, i, ']'); !ok || b[i-1] == ']' {
 			return s, i, ok
 		}
 	}

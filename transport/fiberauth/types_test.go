@@ -1,0 +1,19 @@
+package fiberauth_test
+
+import (
+	"github.com/authadmin/authadmin/domain"
+	"github.com/authadmin/authadmin/transport/fiberauth"
+	"github.com/authadmin/authadmin/transport/httpapi"
+	"github.com/authadmin/authadmin/transport/httpapi/openapi"
+	"github.com/authadmin/authadmin/usecase"
+)
+
+// The package's types are aliases, not new types: values of the original
+// types are values of these without a conversion. This does not compile if
+// one of them becomes a type of its own.
+var (
+	_ httpapi.Config    = fiberauth.Config{}
+	_ domain.Claims     = fiberauth.Claims{}
+	_ usecase.Principal = fiberauth.Principal{}
+	_ *openapi.Document = new(fiberauth.Document)
+)
