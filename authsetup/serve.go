@@ -136,8 +136,15 @@ func (a *Auth) serve(ctx context.Context, stop func(), r Runner) error {
 	case <-ctx.Done():
 		stop()
 		err = shutdown(s.Logger, s.ShutdownTimeout, r)
-		if serr := <-serveErr; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-			err = errors.Join(err, fmt.Errorf("authsetup: serving: %w", serr))
+		select {
+		case serr := <-serveErr:
+			if serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+				err = errors.Join(err, fmt.Errorf("authsetup: serving: %w", serr))
+			}
+		case <-time.After(CutOffWait):
+			// A server without Close whose Shutdown failed may never
+			// return from Serve; the store is closed all the same.
+			err = errors.Join(err, fmt.Errorf("authsetup: the server's Serve did not return %v after its shutdown", CutOffWait))
 		}
 	}
 	if n := r.Handlers.wait(CutOffWait); n > 0 {

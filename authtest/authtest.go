@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/authadmin/authadmin/adapters/jwtcodec"
@@ -48,7 +49,8 @@ type Kit struct {
 	// Logger is what every part logs to (discarded unless WithLogger).
 	Logger *slog.Logger
 
-	ttl time.Duration
+	ttl  time.Duration
+	hook usecase.ClaimsFunc
 }
 
 // Option changes how New builds the kit.
@@ -73,7 +75,8 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithConfig lets configure change the Service's usecase.Config before it
 // is built: a ClaimsHook, a TokenTTL, the hashing limits. Users, Hasher,
-// Tokens, Now and Logger are set already; configure may replace them.
+// Tokens and Now are the kit's own and must stay (New panics if configure
+// replaces one): use WithStore for another store.
 func WithConfig(configure func(*usecase.Config)) Option {
 	return func(o *options) { o.configure = append(o.configure, configure) }
 }
@@ -104,6 +107,9 @@ func New(opts ...Option) *Kit {
 	for _, configure := range o.configure {
 		configure(&cfg)
 	}
+	if cfg.Users != o.users || cfg.Hasher != (Hasher{}) || cfg.Tokens != ports.TokenCodec(tokens) || cfg.Now == nil {
+		panic("authtest: WithConfig must not replace Users, Hasher, Tokens or Now (use WithStore for another store)")
+	}
 	svc, err := usecase.New(cfg)
 	if err != nil {
 		panic(fmt.Sprintf("authtest: %v", err))
@@ -115,6 +121,7 @@ func New(opts ...Option) *Kit {
 		Clock:   clock,
 		Logger:  o.logger,
 		ttl:     cmp.Or(cfg.TokenTTL, usecase.DefaultTokenTTL),
+		hook:    cfg.ClaimsHook,
 	}
 }
 
@@ -168,10 +175,11 @@ func (k *Kit) add(email string, status domain.Status, admin bool) domain.User {
 	return u
 }
 
-// Token returns an access token for the stored user email, with the extra
-// claims given (nil for none), issued at Clock.Now and valid for the
-// Service's TokenTTL: the token Login would issue, signed by the same codec,
-// without a password check. Authenticate and RequireLogin accept it while
+// Token returns an access token for the stored user email, issued at
+// Clock.Now and valid for the Service's TokenTTL: the token Login would
+// issue, signed by the same codec, without a password check. Its extra
+// claims are those of the configured ClaimsHook, if any, then extra (nil
+// for none), which wins, as in Login. Authenticate and RequireLogin accept it while
 // the user stays approved and keeps its password.
 func (k *Kit) Token(email string, extra map[string]any) string {
 	key, err := domain.NormalizeEmail(email)
@@ -182,6 +190,10 @@ func (k *Kit) Token(email string, extra map[string]any) string {
 	if err != nil {
 		panic(fmt.Sprintf("authtest: token for %s: %v (make the user first: User, Admin or Pending)", key, err))
 	}
+	claims, err := k.extraClaims(u, extra)
+	if err != nil {
+		panic(fmt.Sprintf("authtest: token for %s: %v", key, err))
+	}
 	issued := k.Clock.Now().UTC().Truncate(time.Second)
 	token, err := k.Tokens.Encode(context.Background(), domain.Claims{
 		Subject:      u.Email,
@@ -189,12 +201,28 @@ func (k *Kit) Token(email string, extra map[string]any) string {
 		TokenVersion: u.TokenVersion,
 		IssuedAt:     issued,
 		ExpiresAt:    issued.Add(k.ttl),
-		Extra:        extra,
+		Extra:        claims,
 	})
 	if err != nil {
 		panic(fmt.Sprintf("authtest: token for %s: %v", key, err))
 	}
 	return token
+}
+
+// extraClaims merges the ClaimsHook's claims for u with extra, extra
+// winning.
+func (k *Kit) extraClaims(u domain.User, extra map[string]any) (map[string]any, error) {
+	if k.hook == nil {
+		return extra, nil
+	}
+	claims, err := k.hook(context.Background(), u)
+	if err != nil {
+		return nil, fmt.Errorf("ClaimsHook: %w", err)
+	}
+	merged := make(map[string]any, len(claims)+len(extra))
+	maps.Copy(merged, claims)
+	maps.Copy(merged, extra)
+	return merged, nil
 }
 
 // Principal returns the principal the Service makes of Token(email, extra),

@@ -120,3 +120,27 @@ func TestHasher(t *testing.T) {
 		t.Fatalf("Compare(foreign hash): %v; want an error other than a mismatch", err)
 	}
 }
+
+func TestTokenCarriesClaimsHook(t *testing.T) {
+	kit := authtest.New(authtest.WithConfig(func(c *usecase.Config) {
+		c.ClaimsHook = func(_ context.Context, u domain.User) (map[string]any, error) {
+			return map[string]any{"company_id": "acme", "role": "buyer"}, nil
+		}
+	}))
+	kit.User("ann@example.com")
+	claims := kit.Principal("ann@example.com", map[string]any{"role": "manager"}).Claims()
+	company, _ := claims.StringClaim("company_id")
+	role, _ := claims.StringClaim("role")
+	if company != "acme" || role != "manager" {
+		t.Fatalf("company_id %q, role %q; want the hook's acme and the caller's manager", company, role)
+	}
+}
+
+func TestWithConfigKeepsTheKitsParts(t *testing.T) {
+	defer func() {
+		if msg, _ := recover().(string); !strings.Contains(msg, "must not replace") {
+			t.Fatalf("panic %q; want one saying WithConfig must not replace the kit's parts", msg)
+		}
+	}()
+	authtest.New(authtest.WithConfig(func(c *usecase.Config) { c.Users = memstore.New() }))
+}

@@ -61,7 +61,7 @@ func (c clientResolver) client(req Request) string {
 var proxyHeaders = []string{"X-Forwarded-For", "X-Real-Ip", "Forwarded", "X-Forwarded-Host", "Via"}
 
 // remote reports whether req may come from another machine than the
-// server's (see usecase.LoginRequest.Local). It is local only from a
+// server's (see usecase.Client.Local). It is local only from a
 // loopback peer that relays nobody: no proxy header, or, if the peer is a
 // trusted proxy, a forwarded client and hops that are all loopback
 // addresses. A peer address that does not parse (a Unix socket) counts as

@@ -75,7 +75,7 @@ var swaggerUITemplate = template.Must(template.New("docs").Parse(`<!DOCTYPE html
 <script>
 (function () {
   var page = {{.Page}};
-  var path = window.location.pathname.replace(/\/+$/, "");
+  var path = window.location.pathname.replace(/\/+$/, "").replace(/^\/+/, "/");
   var mounted = path.length >= page.docs.length && path.slice(path.length - page.docs.length) === page.docs;
   var base = mounted ? path.slice(0, path.length - page.docs.length) : "";
   var spec = mounted ? base + page.spec : path.replace(/\/docs$/, "/openapi.json");

@@ -13,5 +13,5 @@ func (a *API) FailForTest(err error) Response { return a.fail(context.Background
 func (a *API) ClientForTest(req Request) string { return a.clients.client(req) }
 
 // RemoteForTest reports whether the API takes req to come from another
-// machine than the server's (usecase.LoginRequest.Local is its opposite).
+// machine than the server's (usecase.Client.Local is its opposite).
 func (a *API) RemoteForTest(req Request) bool { return a.clients.remote(req) }
