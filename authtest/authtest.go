@@ -49,8 +49,9 @@ type Kit struct {
 	// Logger is what every part logs to (discarded unless WithLogger).
 	Logger *slog.Logger
 
-	ttl  time.Duration
-	hook usecase.ClaimsFunc
+	ttl    time.Duration
+	hook   usecase.ClaimsFunc
+	hasher ports.PasswordHasher
 }
 
 // Option changes how New builds the kit.
@@ -74,7 +75,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithConfig lets configure change the Service's usecase.Config before it
-// is built: a ClaimsHook, a TokenTTL, the hashing limits. Users, Hasher,
+// is built: a ClaimsHook, a TokenTTL, the hashing limits, another Hasher
+// (bcrypt, to measure it; the kit's users are then hashed with it). Users,
 // Tokens and Now are the kit's own and must stay (New panics if configure
 // replaces one): use WithStore for another store.
 func WithConfig(configure func(*usecase.Config)) Option {
@@ -107,8 +109,8 @@ func New(opts ...Option) *Kit {
 	for _, configure := range o.configure {
 		configure(&cfg)
 	}
-	if cfg.Users != o.users || cfg.Hasher != (Hasher{}) || cfg.Tokens != ports.TokenCodec(tokens) || cfg.Now == nil {
-		panic("authtest: WithConfig must not replace Users, Hasher, Tokens or Now (use WithStore for another store)")
+	if cfg.Users != o.users || cfg.Tokens != ports.TokenCodec(tokens) || cfg.Hasher == nil || cfg.Now == nil {
+		panic("authtest: WithConfig must not replace Users, Tokens or Now, nor clear Hasher (use WithStore for another store)")
 	}
 	svc, err := usecase.New(cfg)
 	if err != nil {
@@ -122,6 +124,7 @@ func New(opts ...Option) *Kit {
 		Logger:  o.logger,
 		ttl:     cmp.Or(cfg.TokenTTL, usecase.DefaultTokenTTL),
 		hook:    cfg.ClaimsHook,
+		hasher:  cfg.Hasher,
 	}
 }
 
@@ -152,7 +155,7 @@ func (k *Kit) add(email string, status domain.Status, admin bool) domain.User {
 	if err != nil {
 		panic(fmt.Sprintf("authtest: %q: %v", email, err))
 	}
-	hash, err := Hasher{}.Hash(context.Background(), Password)
+	hash, err := k.hasher.Hash(context.Background(), Password)
 	if err != nil {
 		panic(err.Error())
 	}
