@@ -85,7 +85,7 @@ func (a *API) register(ctx context.Context, req Request) Response {
 		return missing("password")
 	}
 	// The client throttles registrations (usecase.Config.Registrations).
-	ctx = usecase.WithClient(ctx, usecase.Client{Address: a.clients.client(req), Local: !a.clients.remote(req)})
+	ctx = a.withClient(ctx, req)
 	u, err := a.svc.Register(ctx, *in.Email, *in.Password)
 	if err != nil {
 		return a.fail(ctx, err)
@@ -136,7 +136,7 @@ func (a *API) login(ctx context.Context, req Request) Response {
 	default:
 		return problem(http.StatusUnsupportedMediaType, "the request body must be application/x-www-form-urlencoded or application/json")
 	}
-	ctx = usecase.WithClient(ctx, usecase.Client{Address: a.clients.client(req), Local: !a.clients.remote(req)})
+	ctx = a.withClient(ctx, req)
 	tok, err := a.svc.Login(ctx, usecase.LoginRequest{Email: email, Password: password})
 	if err != nil {
 		return a.fail(ctx, err)
@@ -185,7 +185,7 @@ func (a *API) changePassword(ctx context.Context, req Request) Response {
 		return missing("new_password")
 	}
 	// The client throttles the current-password check.
-	ctx = usecase.WithClient(ctx, usecase.Client{Address: a.clients.client(req), Local: !a.clients.remote(req)})
+	ctx = a.withClient(ctx, req)
 	if err := a.svc.ChangePassword(ctx, p, *in.CurrentPassword, *in.NewPassword); err != nil {
 		return a.fail(ctx, err)
 	}
@@ -272,4 +272,10 @@ func (a *API) decide(ctx context.Context, req Request, apply func(context.Contex
 		return a.fail(ctx, err)
 	}
 	return jsonResponse(http.StatusOK, toUserJSON(u))
+}
+
+// withClient returns ctx carrying req's client for the use cases: its
+// address for throttling, and whether it is the server's own machine.
+func (a *API) withClient(ctx context.Context, req Request) context.Context {
+	return usecase.WithClient(ctx, usecase.Client{Address: a.clients.client(req), Local: !a.clients.remote(req)})
 }
